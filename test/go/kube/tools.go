@@ -1,0 +1,10 @@
+//go:build tools
+
+// Keeps the kube-apiserver and kubectl packages in the wrapper module's graph, so that
+// `go build k8s.io/kubernetes/cmd/...` resolves with the staging replaces applied.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	_ "k8s.io/kubectl/pkg/cmd"
+)

