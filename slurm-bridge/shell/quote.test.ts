@@ -11,6 +11,7 @@ const hostile = [
   '"double"',
   'line1\nline2',
   '\\',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion is exactly what this case tests
   '$HOME ${PATH} $((1+1))',
   '*',
   '~',
