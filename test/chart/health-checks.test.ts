@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type JsonValue, runHealthCheck } from './lua.js';
@@ -194,10 +195,10 @@ describe('the SlurmCluster health check', () => {
       name: 'is Degraded when SSH authentication fails',
       obj: cluster(1, {
         observedGeneration: 1,
-        conditions: [condition('Ready', 'False', 'AuthFailed', 'the login node refused the key')],
+        conditions: [condition('Ready', 'False', 'AuthenticationFailed', 'the login node refused the key')],
       }),
       status: 'Degraded',
-      message: /AuthFailed/,
+      message: /AuthenticationFailed/,
     },
     {
       name: 'is Progressing when observedGeneration lags generation, even if it was Ready',
@@ -219,4 +220,28 @@ describe('the SlurmCluster health check', () => {
       if (c.message) expect(result.message).toMatch(c.message);
     });
   }
+});
+
+describe('the health checks and crds/conditions.ts', () => {
+  it('name only condition types, phases and reasons that the API defines', async () => {
+    const { BenchmarkConditionType, BenchmarkPhase, ClusterConditionType, ConditionReason } = await import(
+      '../../crds/conditions.js'
+    );
+    const known = new Set<string>([
+      ...Object.values(BenchmarkConditionType),
+      ...Object.values(ClusterConditionType),
+      ...Object.values(BenchmarkPhase),
+      ...Object.values(ConditionReason),
+    ]);
+    for (const script of [benchmarkCheck, clusterCheck]) {
+      const source = readFileSync(script, 'utf8');
+      const compared = [
+        ...source.matchAll(
+          /(?:phase|reason) == "([A-Za-z]+)"|findCondition\(status, "([A-Za-z]+)"\)|^\s+([A-Za-z]+) = true,$/gm,
+        ),
+      ].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+      expect(compared.length).toBeGreaterThan(3);
+      expect(compared.filter((word) => !known.has(word))).toEqual([]);
+    }
+  });
 });

@@ -3,22 +3,22 @@
 -- runs (MonitoringReady). Runs on Lua 5.1 (Argo CD embeds gopher-lua); `obj` is the live object.
 local hs = {}
 
--- Reasons that need a person: retrying alone will not fix them. Any other False condition is a state
--- the operator is still working through (connecting, job pending in the SLURM queue, ...).
+-- Reasons (crds/conditions.ts) that mean the cluster is not usable now: a person must act, or the operator is
+-- retrying something that failed. Any other False condition is a state the operator is still working through
+-- (a job pending in the SLURM queue, a job started but not answering yet, ...).
 local failureReasons = {
   InvalidSpec = true,
   SecretNotFound = true,
-  AuthFailed = true,
   HostKeyMismatch = true,
-  HostKeyUnknown = true,
+  AuthenticationFailed = true,
   Unreachable = true,
-  CommandFailed = true,
   SubmitFailed = true,
   JobFailed = true,
   JobTimeout = true,
-  JobCancelled = true,
   OutOfMemory = true,
   NodeFail = true,
+  JobCancelled = true,
+  JobLost = true,
 }
 
 local function findCondition(status, conditionType)
