@@ -1,0 +1,33 @@
+import { posix } from 'node:path';
+
+/**
+ * The monitoring layout on the cluster, shared by every job script (contract between helpers):
+ *   <workDir>/monitoring/targets/<kind>/<role>-<slurmJobId>.json   file_sd target files, one per job
+ *   <workDir>/monitoring/endpoints.json                           where prometheus/pushgateway/grafana listen
+ *   <workDir>/monitoring/scrape-token                             bearer token Prometheus sends to client /metrics
+ * Remote paths are POSIX whatever the operator runs on, hence `posix`.
+ */
+
+/**
+ * Target kinds Prometheus discovers through file_sd. `cadvisor` is an addition to the five agreed kinds:
+ * nothing in the sandbox writes it, but a site that runs cAdvisor next to its jobs gets the cAdvisor dashboard
+ * filled by dropping a target file there.
+ */
+export const TARGET_KINDS = ['prometheus', 'pushgateway', 'node', 'dcgm', 'client', 'cadvisor'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export function monitoringDir(workDir: string): string {
+  return posix.join(workDir, 'monitoring');
+}
+
+export function targetsDir(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'targets');
+}
+
+export function endpointsFile(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'endpoints.json');
+}
+
+export function scrapeTokenFile(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'scrape-token');
+}
