@@ -1,0 +1,379 @@
+import { z } from 'zod';
+import { BenchmarkResults } from './benchmark-results.js';
+import {
+  API_VERSION,
+  Conditions,
+  ENV_NAME_PATTERN,
+  HostPort,
+  ImageReference,
+  ModelName,
+  ObjectMeta,
+  ObjectName,
+  SlurmName,
+  SlurmTime,
+  Timestamp,
+  withRules,
+} from './common.js';
+import { BENCHMARK_PHASES } from './conditions.js';
+
+export const INFERENCE_BENCHMARK_KIND = 'InferenceBenchmark';
+export const INFERENCE_BENCHMARK_PLURAL = 'inferencebenchmarks';
+export const INFERENCE_BENCHMARK_SINGULAR = 'inferencebenchmark';
+export const INFERENCE_BENCHMARK_SHORT_NAMES = ['ib', 'ibench'];
+
+/** Prompt used when the spec sets neither workload.prompt nor workload.prompts. */
+export const DEFAULT_PROMPT =
+  'Explain in three short paragraphs how a transformer language model generates text.';
+
+/** Product of clients and requests per client above which a run is refused as a typo. */
+export const MAX_TOTAL_REQUESTS = 1_000_000;
+
+/** Environment variables the operator sets on the server job itself; a user value would break it. */
+export const RESERVED_SERVER_ENV = ['OLLAMA_HOST', 'OLLAMA_MODELS'] as const;
+
+const integer = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const ClusterReference = z
+  .strictObject({
+    name: ObjectName.describe('Name of the SlurmCluster in the same namespace.'),
+  })
+  .describe('The SlurmCluster (same namespace) whose SLURM runs this benchmark.');
+
+export const ModelSpec = z
+  .strictObject({
+    name: ModelName.describe(
+      "Ollama model to serve, for example llama2 or gemma3:270m (the old recipe's service.model). Pulled on the cluster when missing.",
+    ),
+    precision: z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(/^[A-Za-z0-9_.-]+$/, { message: 'must contain only letters, digits, "_", "." and "-"' })
+      .optional()
+      .describe(
+        "Precision or quantization label recorded with the results, for example fp16 or q4_K_M (the old recipe's service.precision). Informational: Ollama selects the weights through the model tag.",
+      ),
+  })
+  .describe('The model under test.');
+
+export const SlurmPlacement = z
+  .strictObject({
+    partition: SlurmName.optional().describe(
+      "SLURM partition of the Ollama server job (the old recipe's infrastructure.partition). Default: the SlurmCluster's defaults.serverPartition.",
+    ),
+    account: SlurmName.optional().describe(
+      "SLURM account charged for both jobs (infrastructure.account). Default: the SlurmCluster's defaults.account.",
+    ),
+    qos: SlurmName.optional().describe(
+      "SLURM quality of service for both jobs. Default: the SlurmCluster's defaults.qos, or none.",
+    ),
+    nodes: integer(1, 64).default(1).describe('Nodes of the server job (infrastructure.nodes).'),
+    memGB: integer(1, 4096)
+      .default(16)
+      .describe('Memory of the server job in GB, passed as --mem=<n>G (infrastructure.mem_gb).'),
+    time: SlurmTime.default('01:00:00').describe(
+      'Time limit of the server job (infrastructure.time): MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS.',
+    ),
+    gpus: integer(0, 16)
+      .optional()
+      .describe('GPUs per node for the server job, requested as --gres=gpu:<n>. Unset or 0 requests none.'),
+    cpusPerTask: integer(1, 256)
+      .optional()
+      .describe("CPUs of the server job (--cpus-per-task). Default: SLURM's."),
+  })
+  .describe('Where and how large the Ollama server job is.');
+
+export const WorkloadMode = z.enum(['closed', 'open']);
+
+export const Workload = withRules(
+  z
+    .strictObject({
+      clients: integer(1, 10_000)
+        .default(1)
+        .describe(
+          "Simulated clients (the old recipe's service.n_clients). Closed loop: each client sends its requests one after another.",
+        ),
+      requestsPerClient: integer(1, 100_000)
+        .default(10)
+        .describe(
+          'Measured requests per client (service.n_requests_per_client). The run sends clients x requestsPerClient requests in total.',
+        ),
+      prompt: z
+        .string()
+        .min(1)
+        .max(65_536)
+        .optional()
+        .describe('The prompt every request sends (service.prompt). Exclusive with prompts.'),
+      prompts: z
+        .array(z.string().min(1).max(16_384))
+        .min(1)
+        .max(256)
+        .optional()
+        .describe(
+          'Prompts used in turn (request i sends prompts[i mod n]). Exclusive with prompt. With neither, a built-in prompt is used.',
+        ),
+      maxTokens: integer(1, 131_072)
+        .default(256)
+        .describe('Upper bound on output tokens per request (Ollama num_predict).'),
+      temperature: z
+        .number()
+        .min(0)
+        .max(2)
+        .optional()
+        .describe("Sampling temperature (0 to 2). Unset: the server's default."),
+      seed: integer(0, 2_147_483_647)
+        .optional()
+        .describe('Sampling seed, for repeatable outputs together with temperature 0.'),
+      warmupRequests: integer(0, 10_000)
+        .default(0)
+        .describe(
+          'Requests sent before the measured window (in total, not per client); excluded from results.',
+        ),
+      requestTimeoutSeconds: integer(1, 86_400)
+        .default(300)
+        .describe('Per-request timeout; a request that takes longer counts as a timeout error.'),
+      mode: WorkloadMode.default('closed').describe(
+        'closed: each client waits for its previous response before it sends the next request. open: requests arrive as a Poisson process at ratePerSecond, whether or not earlier ones finished.',
+      ),
+      ratePerSecond: z
+        .number()
+        .positive()
+        .max(10_000)
+        .optional()
+        .describe('Open loop only (and required there): mean arrival rate in requests per second.'),
+      maxConcurrency: integer(1, 100_000)
+        .optional()
+        .describe(
+          'Open loop only: at most this many requests in flight; arrivals beyond it wait. Unset: no cap.',
+        ),
+    })
+    .describe('The load: how many requests, what they ask, and how they arrive.'),
+  [
+    {
+      rule: '!(has(self.prompt) && has(self.prompts))',
+      message: 'set either prompt or prompts, not both',
+      fieldPath: '.prompts',
+      reason: 'FieldValueForbidden',
+      holds: (w) => !(w.prompt !== undefined && w.prompts !== undefined),
+    },
+    {
+      rule: "self.mode != 'open' || has(self.ratePerSecond)",
+      message: 'ratePerSecond is required when mode is open',
+      fieldPath: '.ratePerSecond',
+      reason: 'FieldValueRequired',
+      holds: (w) => w.mode !== 'open' || w.ratePerSecond !== undefined,
+    },
+    {
+      rule: "self.mode == 'open' || !has(self.ratePerSecond)",
+      message: 'ratePerSecond is only allowed when mode is open',
+      fieldPath: '.ratePerSecond',
+      reason: 'FieldValueForbidden',
+      holds: (w) => w.mode === 'open' || w.ratePerSecond === undefined,
+    },
+    {
+      rule: "self.mode == 'open' || !has(self.maxConcurrency)",
+      message: 'maxConcurrency is only allowed when mode is open (closed loop concurrency is clients)',
+      fieldPath: '.maxConcurrency',
+      reason: 'FieldValueForbidden',
+      holds: (w) => w.mode === 'open' || w.maxConcurrency === undefined,
+    },
+    {
+      rule: `self.clients * self.requestsPerClient <= ${MAX_TOTAL_REQUESTS}`,
+      message: `clients x requestsPerClient must be at most ${MAX_TOTAL_REQUESTS}`,
+      fieldPath: '.requestsPerClient',
+      holds: (w) => w.clients * w.requestsPerClient <= MAX_TOTAL_REQUESTS,
+    },
+  ],
+);
+
+export const EnvVar = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(new RegExp(ENV_NAME_PATTERN), { message: 'must be a shell variable name: letters, digits, "_"' })
+      .describe('Variable name.'),
+    value: z.string().max(4096).describe('Value; passed to the job quoted, never interpreted by a shell.'),
+  })
+  .describe('An environment variable of the server process.');
+
+export const ServerEnv = withRules(
+  z
+    .array(EnvVar)
+    .max(64)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+    .refine((list) => new Set(list.map((e) => e.name)).size === list.length, {
+      message: 'env names must be unique',
+    }),
+  [
+    {
+      rule: `self.all(e, !(e.name in ${JSON.stringify(RESERVED_SERVER_ENV).replaceAll('"', "'")}))`,
+      message: `${RESERVED_SERVER_ENV.join(' and ')} are set by the operator`,
+      holds: (list) => list.every((e) => !(RESERVED_SERVER_ENV as readonly string[]).includes(e.name)),
+    },
+  ],
+).describe(
+  "Extra environment of the server, e.g. OLLAMA_FLASH_ATTENTION=1 or OLLAMA_KV_CACHE_TYPE=q8_0. OLLAMA_HOST and OLLAMA_MODELS are the operator's.",
+);
+
+export const ServerSpec = z
+  .strictObject({
+    engine: z.enum(['ollama']).default('ollama').describe('Inference server. Only ollama for now.'),
+    image: ImageReference.optional().describe(
+      "Server image for the apptainer and singularity runtimes: docker://…, oras://…, registry/name:tag or an absolute .sif path. Ignored by the native runtime. Unset: the operator's pinned Ollama image.",
+    ),
+    numParallel: integer(1, 1024)
+      .optional()
+      .describe(
+        'OLLAMA_NUM_PARALLEL, requests served at once per model. Unset: workload.clients (at most 1024), as the old system did.',
+      ),
+    maxLoadedModels: integer(1, 16).default(1).describe('OLLAMA_MAX_LOADED_MODELS.'),
+    env: ServerEnv.optional(),
+  })
+  .describe('The inference server job.');
+
+export const ClientServicePlacement = z
+  .strictObject({
+    partition: SlurmName.optional().describe(
+      "SLURM partition of the load-generating client-service job (the old recipe's client_partition). Default: the SlurmCluster's defaults.clientPartition.",
+    ),
+    memGB: integer(1, 1024).default(8).describe('Memory of the client-service job in GB (client_mem_gb).'),
+    time: SlurmTime.default('00:30:00').describe('Time limit of the client-service job (client_time).'),
+    cpus: integer(1, 256).default(2).describe('CPUs of the client-service job (--cpus-per-task).'),
+  })
+  .describe('Where the client-service job that drives the load runs.');
+
+export const BenchmarkMonitoring = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Use the cluster's shared Prometheus, Pushgateway and Grafana (false is the old --no-monitoring flag).",
+      ),
+  })
+  .describe('Monitoring of this benchmark.');
+
+export const CleanupPolicy = z.enum(['Delete', 'Keep']);
+
+export const InferenceBenchmarkSpec = z
+  .strictObject({
+    clusterRef: ClusterReference,
+    model: ModelSpec,
+    slurm: SlurmPlacement.prefault({}),
+    workload: Workload.prefault({}),
+    server: ServerSpec.prefault({}),
+    clientService: ClientServicePlacement.prefault({}),
+    monitoring: BenchmarkMonitoring.prefault({}),
+    cleanupPolicy: CleanupPolicy.default('Delete').describe(
+      'What happens to the server and client jobs after the run: Delete cancels them, Keep leaves them running (until their time limit) for inspection.',
+    ),
+  })
+  .describe('The benchmark recipe. A change starts a new run.');
+export type InferenceBenchmarkSpec = z.infer<typeof InferenceBenchmarkSpec>;
+/** The spec as a user writes it: defaulted fields may be left out. */
+export type InferenceBenchmarkSpecInput = z.input<typeof InferenceBenchmarkSpec>;
+
+// --- status ----------------------------------------------------------------------------------------------------
+
+export const SlurmJobRole = z.enum(['server', 'client']);
+
+export const BenchmarkSlurmJob = z
+  .strictObject({
+    role: SlurmJobRole.describe('server (Ollama) or client (client-service).'),
+    id: z
+      .string()
+      .max(32)
+      .regex(/^[0-9]+(_[0-9]+)?$/, { message: 'must be a SLURM job id' })
+      .describe('SLURM job id.'),
+    state: z.string().max(32).describe('SLURM job state, e.g. PENDING, RUNNING, COMPLETED, TIMEOUT.'),
+    reason: z.string().max(1024).optional().describe("SLURM's reason, e.g. Resources while pending."),
+    node: z.string().max(253).optional().describe('Node the job runs or ran on.'),
+    submitTime: Timestamp.optional().describe('When the job was submitted.'),
+    startTime: Timestamp.optional().describe('When the job started.'),
+    endTime: Timestamp.optional().describe('When the job ended.'),
+    exitCode: z
+      .string()
+      .max(16)
+      .regex(/^[0-9]+:[0-9]+$/, { message: 'must be <code>:<signal>' })
+      .optional()
+      .describe('SLURM exit code as <code>:<signal>.'),
+  })
+  .describe('One SLURM job of the current run.');
+
+export const BenchmarkEndpoints = z
+  .strictObject({
+    ollama: HostPort.optional().describe('host:port of the Ollama server on the cluster network.'),
+    clientService: HostPort.optional().describe('host:port of the client-service on the cluster network.'),
+    prometheus: HostPort.optional().describe("host:port of the cluster's Prometheus."),
+    pushgateway: HostPort.optional().describe("host:port of the cluster's Pushgateway."),
+    grafana: HostPort.optional().describe("host:port of the cluster's Grafana."),
+  })
+  .describe('Where the services of this run listen (reachable through the SSH login node).');
+
+export const BenchmarkProgress = z
+  .strictObject({
+    completedRequests: z.number().int().min(0).describe('Measured requests finished (succeeded or failed).'),
+    failedRequests: z.number().int().min(0).optional().describe('Measured requests that failed so far.'),
+    totalRequests: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Measured requests of the run: clients x requestsPerClient.'),
+    display: z.string().max(64).optional().describe('completed/total, for kubectl get.'),
+  })
+  .describe('Progress of the run.');
+
+/** The text of the Progress column, e.g. `450/1000`. */
+export function formatProgress(completedRequests: number, totalRequests: number): string {
+  return `${completedRequests}/${totalRequests}`;
+}
+
+export const InferenceBenchmarkStatus = z
+  .strictObject({
+    observedGeneration: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('metadata.generation the status describes.'),
+    phase: z
+      .enum(BENCHMARK_PHASES)
+      .optional()
+      .describe('Pending, Queued, Provisioning, Running, Succeeded or Failed. The Ready condition says why.'),
+    runId: z.string().max(128).optional().describe("Id of the current run: the object's uid and generation."),
+    conditions: Conditions.optional(),
+    slurmJobs: z
+      .array(BenchmarkSlurmJob)
+      .max(8)
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['role'] })
+      .refine((list) => new Set(list.map((j) => j.role)).size === list.length, {
+        message: 'one job per role',
+      })
+      .optional()
+      .describe('The SLURM jobs of the current run, one per role.'),
+    endpoints: BenchmarkEndpoints.optional(),
+    progress: BenchmarkProgress.optional(),
+    results: BenchmarkResults.optional(),
+    startTime: Timestamp.optional().describe('When the current run started sending requests.'),
+    completionTime: Timestamp.optional().describe('When the current run finished (succeeded or failed).'),
+  })
+  .describe('What the operator observed; written only through the status subresource.');
+export type InferenceBenchmarkStatus = z.infer<typeof InferenceBenchmarkStatus>;
+
+/** metadata.name ends up in SLURM job names, file names and Prometheus labels: keep it a label value. */
+export const MAX_BENCHMARK_NAME_LENGTH = 63;
+
+export const InferenceBenchmark = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(INFERENCE_BENCHMARK_KIND),
+  metadata: ObjectMeta.refine((m) => m.name === undefined || m.name.length <= MAX_BENCHMARK_NAME_LENGTH, {
+    message: `name must be at most ${MAX_BENCHMARK_NAME_LENGTH} characters`,
+    path: ['name'],
+  }),
+  spec: InferenceBenchmarkSpec,
+  status: InferenceBenchmarkStatus.optional(),
+});
+export type InferenceBenchmark = z.infer<typeof InferenceBenchmark>;
+export type InferenceBenchmarkInput = z.input<typeof InferenceBenchmark>;
