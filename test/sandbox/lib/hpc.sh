@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The HPC half of the sandbox: munge, slurmctld + slurmd (one node, partitions cpu and gpu, 4 fake GPUs),
 # an OpenSSH login node for an unprivileged user, Ollama + gemma3:270m and the Prometheus stack on the
 # jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
@@ -9,7 +10,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 templates=$(cd "$here/../hpc" && pwd)
-# shellcheck source-path=SCRIPTDIR
 . "$here/versions.sh"
 . "$here/common.sh"
 
@@ -51,9 +51,12 @@ HPC_APT_PACKAGES=(munge slurmctld slurmd slurm-client openssh-server prometheus 
 
 # ---------------------------------------------------------------------------------------------- apt
 phase_apt() {
-  local missing=() p
+  local missing=() installed p
+  # One dpkg-query for all packages: the warm path must stay fast.
+  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${HPC_APT_PACKAGES[@]}" 2>/dev/null |
+    awk '/ install ok installed$/ { print $1 }' || true)
   for p in "${HPC_APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    grep -qx -- "$p" <<<"$installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
@@ -369,15 +372,15 @@ cmd_down() {
 
 cmd_status() {
   local rc=0
-  report() { # name, running?
-    if "${@:2}"; then printf '  %-10s running\n' "$1"; else printf '  %-10s stopped\n' "$1"; rc=3; fi
+  report() { # name, word when true, word when false, check...
+    if "${@:4}"; then printf '  %-10s %s\n' "$1" "$2"; else printf '  %-10s %s\n' "$1" "$3"; rc=3; fi
   }
   echo "HPC sandbox ($HPC_DIR):"
-  report munged munged_running
-  report slurmctld slurmctld_running
-  report slurmd slurmd_running
-  report sshd sshd_running
-  report model model_imported
+  report munged running stopped munged_running
+  report slurmctld "running (pid $(pid_from_file "$SLURM_DIR/slurmctld.pid" || true), port $SLURMCTLD_PORT)" stopped slurmctld_running
+  report slurmd "running (pid $(pid_from_file "$SLURM_DIR/slurmd.pid" || true), port $SLURMD_PORT)" stopped slurmd_running
+  report sshd "running (pid $(pid_from_file "$SSHD_DIR/sshd.pid" || true), $SSH_HOST:$SSH_PORT)" stopped sshd_running
+  report model "$MODEL imported in $MODELS_DIR" "$MODEL missing" model_imported
   if slurmctld_running; then
     printf '  node       %s\n' "$(node_state)"
     printf '  jobs       %s\n' "$(timeout 15 squeue -h -o '%i:%P:%T' 2>/dev/null | tr '\n' ' ')"
