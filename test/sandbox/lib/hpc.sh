@@ -340,7 +340,11 @@ cmd_up() {
 
 user_jobs_left() { [[ -n "$(timeout 15 squeue -h -u "$SSH_USER" -o %i 2>/dev/null)" ]]; }
 no_user_jobs() { ! user_jobs_left; }
-user_processes() { ps -u "$SSH_USER" -o pid= 2>/dev/null | tr -d ' ' || true; }
+user_processes() { # live (non-zombie) processes of the ssh user
+  local pid
+  for pid in $(ps -u "$SSH_USER" -o pid= 2>/dev/null || true); do pid_alive "$pid" && echo "$pid"; done
+  return 0
+}
 
 cmd_down() {
   # Jobs' processes survive a slurmd shutdown, so cancel every job first and wait until they are gone.
