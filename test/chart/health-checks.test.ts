@@ -62,7 +62,7 @@ describe('the InferenceBenchmark health check', () => {
       obj: benchmark(1, {
         observedGeneration: 1,
         phase: 'Running',
-        progress: { completed: 40, total: 100 },
+        progress: { completedRequests: 40, totalRequests: 100, display: '40/100' },
         conditions: [condition('Ready', 'False', 'RunInProgress', 'benchmark running')],
       }),
       status: 'Progressing',

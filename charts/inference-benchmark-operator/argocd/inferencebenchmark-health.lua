@@ -69,8 +69,9 @@ end
 
 hs.status = "Progressing"
 local message = phase or "Pending"
-if status.progress ~= nil and status.progress.total ~= nil and status.progress.total > 0 then
-  message = message .. " (" .. tostring(status.progress.completed or 0) .. "/" .. tostring(status.progress.total) .. " requests)"
+local progress = status.progress
+if progress ~= nil and progress.totalRequests ~= nil and progress.totalRequests > 0 then
+  message = message .. " (" .. tostring(progress.completedRequests or 0) .. "/" .. tostring(progress.totalRequests) .. " requests)"
 end
 if ready ~= nil and ready.message ~= nil and ready.message ~= "" then
   message = message .. ": " .. ready.message
