@@ -1,0 +1,90 @@
+import { shellQuote } from '../shell/quote.js';
+import {
+  FIELD_SEPARATOR,
+  JOB_LINE_MARKER,
+  nullable,
+  parseEpoch,
+  SLURM_TIME_FORMAT,
+  SQUEUE_FIELDS,
+  type SqueueFieldKey,
+  splitWithLimit,
+  squeueFormat,
+} from './fields.js';
+import { expandHostlist } from './hostlist.js';
+import type { JobInfo } from './job-info.js';
+import { failureReason, parseJobState } from './states.js';
+
+/** Job ids we put on a command line: plain, array (`12_3`) or het (`12+1`) ids only. */
+export const JOB_ID_PATTERN = /^\d+(?:[_+]\d+)?$/;
+
+export function assertJobIds(ids: readonly string[]): void {
+  for (const id of ids) {
+    if (!JOB_ID_PATTERN.test(id)) throw new Error(`not a Slurm job id: ${JSON.stringify(id)}`);
+  }
+}
+
+export interface SqueueSelection {
+  readonly ids?: readonly string[];
+  /** Only the SSH user's own jobs (`--me`), for adoption by tag. */
+  readonly mine?: boolean;
+}
+
+/** `squeue` over every state (plain squeue hides finished jobs) with the pinned field table. */
+export function buildSqueueCommand(selection: SqueueSelection): string {
+  const args = ['squeue', '--noheader', '--states=all', `--format=${squeueFormat()}`];
+  if (selection.ids && selection.ids.length > 0) {
+    assertJobIds(selection.ids);
+    args.push(`--jobs=${selection.ids.join(',')}`);
+  }
+  if (selection.mine) args.push('--me');
+  return `SLURM_TIME_FORMAT=${shellQuote(SLURM_TIME_FORMAT)} ${args.map(shellQuote).join(' ')}`;
+}
+
+export interface SqueueParseResult {
+  readonly jobs: JobInfo[];
+  /** Lines that looked like job lines but did not parse: kept raw for the warning. */
+  readonly malformed: string[];
+}
+
+export function parseSqueueOutput(stdout: string): SqueueParseResult {
+  const jobs: JobInfo[] = [];
+  const malformed: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(`${JOB_LINE_MARKER}${FIELD_SEPARATOR}`)) continue;
+    const parts = splitWithLimit(line, FIELD_SEPARATOR, SQUEUE_FIELDS.length + 1);
+    if (!parts) {
+      malformed.push(line);
+      continue;
+    }
+    const row = Object.fromEntries(
+      SQUEUE_FIELDS.map((field, i) => [field.key, parts[i + 1] ?? '']),
+    ) as Record<SqueueFieldKey, string>;
+    const state = parseJobState(row.state);
+    const reason = nullable(row.reason);
+    const nodeList = nullable(row.nodeList);
+    jobs.push({
+      id: row.id.trim(),
+      name: row.name,
+      state,
+      rawState: row.state,
+      reason,
+      nodeList,
+      nodes: nodeList ? expandHostlist(nodeList) : [],
+      partition: nullable(row.partition),
+      account: nullable(row.account),
+      user: nullable(row.user),
+      comment: nullable(row.comment),
+      submitTime: parseEpoch(row.submitTime),
+      startTime: parseEpoch(row.startTime),
+      endTime: parseEpoch(row.endTime),
+      timeLimit: nullable(row.timeLimit),
+      exitCode: null,
+      exitSignal: null,
+      stdoutPath: null,
+      stderrPath: null,
+      failureReason: failureReason(state, reason, null),
+      source: 'squeue',
+    });
+  }
+  return { jobs, malformed };
+}
