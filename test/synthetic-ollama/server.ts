@@ -1,0 +1,292 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * A synthetic, Ollama-compatible token server: a measuring instrument for the client engine, never a
+ * stand-in for Ollama in a test that claims to test Ollama. It streams tokens with configured delays and
+ * stamps ground truth on CLOCK_MONOTONIC (process.hrtime), which is the same axis the engine uses, even
+ * across processes on one machine.
+ */
+
+export const Behaviour = z.object({
+  firstTokenDelayMs: z.number().min(0).default(20),
+  interTokenDelayMs: z.number().min(0).default(5),
+  tokenCount: z.number().int().min(0).default(16),
+  /** After this many tokens, send `{"error": ...}` on the 200 stream and end it. */
+  errorAfterTokens: z.number().int().min(0).nullable().default(null),
+  /** After this many tokens, destroy the socket without a final chunk. */
+  dropAfterTokens: z.number().int().min(0).nullable().default(null),
+  /** Answer with this HTTP status and an `{"error"}` body instead of streaming. */
+  httpStatus: z.number().int().min(200).max(599).nullable().default(null),
+  /** Leave out eval_count/eval_duration from the final chunk (tests the chunk-count fallback). */
+  omitCounts: z.boolean().default(false),
+});
+export type Behaviour = z.infer<typeof Behaviour>;
+
+export const SyntheticConfig = z.object({
+  default: Behaviour.default(Behaviour.parse({})),
+  /** Per-model behaviour; a request for any other model gets `default`. */
+  models: z.record(z.string(), Behaviour).default({}),
+});
+export type SyntheticConfig = z.infer<typeof SyntheticConfig>;
+export type SyntheticConfigInput = z.input<typeof SyntheticConfig>;
+
+export interface GroundTruth {
+  requestId: string | null;
+  model: string;
+  api: 'generate' | 'chat';
+  receivedAtMs: number;
+  firstTokenAtMs: number | null;
+  lastTokenAtMs: number | null;
+  doneAtMs: number | null;
+  tokensSent: number;
+  outcome: 'done' | 'error' | 'dropped' | 'http_status' | 'client_closed';
+}
+
+export interface SyntheticStats {
+  requestsReceived: number;
+  openStreams: number;
+  maxOpenStreams: number;
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** The same word list every time, so runs compare. */
+const WORDS = ['the', ' quick', ' brown', ' fox', ' jumps', ' over', ' a', ' lazy', ' dog', '.'];
+
+const GenerateBody = z.object({
+  model: z.string(),
+  prompt: z.string().optional(),
+  messages: z.array(z.object({ role: z.string(), content: z.string() })).optional(),
+  stream: z.boolean().optional(),
+  options: z.object({ num_predict: z.number().int().optional() }).loose().optional(),
+});
+
+export class SyntheticOllama {
+  private config: SyntheticConfig;
+  private server: Server | null = null;
+  private readonly truths: GroundTruth[] = [];
+  private readonly stats: SyntheticStats = { requestsReceived: 0, openStreams: 0, maxOpenStreams: 0 };
+
+  constructor(config: SyntheticConfigInput = {}) {
+    this.config = SyntheticConfig.parse(config);
+  }
+
+  configure(config: SyntheticConfigInput): void {
+    this.config = SyntheticConfig.parse(config);
+  }
+
+  groundTruth(): readonly GroundTruth[] {
+    return this.truths;
+  }
+
+  currentStats(): SyntheticStats {
+    return { ...this.stats };
+  }
+
+  reset(): void {
+    this.truths.length = 0;
+    this.stats.requestsReceived = 0;
+    this.stats.maxOpenStreams = this.stats.openStreams;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer(
+      { keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 },
+      (req, res) => this.handle(req, res),
+    );
+    server.maxHeadersCount = 100;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host, backlog: 4096 }, resolve);
+    });
+    const address = server.address() as AddressInfo;
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.server = null;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const receivedAtMs = nowMs();
+    const url = new URL(req.url ?? '/', 'http://synthetic');
+    if (req.method === 'GET' && url.pathname === '/api/version') {
+      json(res, 200, { version: '0.0.0-synthetic' });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/tags') {
+      const names = ['synthetic', ...Object.keys(this.config.models)];
+      json(res, 200, { models: names.map((name) => ({ name, model: name, size: 0 })) });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/_synthetic/stats') {
+      json(res, 200, this.currentStats());
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/_synthetic/ground-truth') {
+      json(res, 200, this.truths);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/_synthetic/reset') {
+      this.reset();
+      json(res, 200, { ok: true });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/_synthetic/config') {
+      readBody(req, (text) => {
+        const parsed = SyntheticConfig.safeParse(safeJson(text));
+        if (!parsed.success) {
+          json(res, 400, { error: parsed.error.message });
+          return;
+        }
+        this.config = parsed.data;
+        json(res, 200, this.config);
+      });
+      return;
+    }
+    if (req.method === 'POST' && (url.pathname === '/api/generate' || url.pathname === '/api/chat')) {
+      const api = url.pathname === '/api/generate' ? 'generate' : 'chat';
+      const requestIdHeader = req.headers['x-request-id'];
+      const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : null;
+      readBody(req, (text) => {
+        const body = GenerateBody.safeParse(safeJson(text));
+        if (!body.success) {
+          json(res, 400, { error: `bad request: ${body.error.issues[0]?.message}` });
+          return;
+        }
+        this.stream(api, body.data, requestId, receivedAtMs, res);
+      });
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  }
+
+  private stream(
+    api: 'generate' | 'chat',
+    body: z.infer<typeof GenerateBody>,
+    requestId: string | null,
+    receivedAtMs: number,
+    res: ServerResponse,
+  ): void {
+    this.stats.requestsReceived++;
+    const behaviour = this.config.models[body.model] ?? this.config.default;
+    const truth: GroundTruth = {
+      requestId,
+      model: body.model,
+      api,
+      receivedAtMs,
+      firstTokenAtMs: null,
+      lastTokenAtMs: null,
+      doneAtMs: null,
+      tokensSent: 0,
+      outcome: 'client_closed',
+    };
+    this.truths.push(truth);
+    if (behaviour.httpStatus !== null && behaviour.httpStatus !== 200) {
+      truth.outcome = 'http_status';
+      json(res, behaviour.httpStatus, { error: `synthetic HTTP ${behaviour.httpStatus}` });
+      return;
+    }
+    const cap = body.options?.num_predict;
+    const tokens = cap !== undefined && cap >= 0 ? Math.min(cap, behaviour.tokenCount) : behaviour.tokenCount;
+    const doneReason = cap !== undefined && cap < behaviour.tokenCount ? 'length' : 'stop';
+
+    this.stats.openStreams++;
+    this.stats.maxOpenStreams = Math.max(this.stats.maxOpenStreams, this.stats.openStreams);
+    let open = true;
+    let timer: NodeJS.Timeout | null = null;
+    const finish = (): void => {
+      if (!open) return;
+      open = false;
+      this.stats.openStreams--;
+      if (timer !== null) clearTimeout(timer);
+    };
+    res.on('close', finish);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    // Send the headers now, as Ollama does, so the client's TTFT is about the first token only.
+    res.flushHeaders();
+
+    const createdAt = new Date().toISOString();
+    const chunk = (content: string): string =>
+      api === 'generate'
+        ? `{"model":${JSON.stringify(body.model)},"created_at":"${createdAt}","response":${JSON.stringify(content)},"done":false}\n`
+        : `{"model":${JSON.stringify(body.model)},"created_at":"${createdAt}","message":{"role":"assistant","content":${JSON.stringify(content)}},"done":false}\n`;
+
+    const sendNext = (): void => {
+      timer = null;
+      if (!open) return;
+      if (behaviour.errorAfterTokens !== null && truth.tokensSent >= behaviour.errorAfterTokens) {
+        truth.outcome = 'error';
+        res.end('{"error":"synthetic failure in the middle of the stream"}\n');
+        return;
+      }
+      if (behaviour.dropAfterTokens !== null && truth.tokensSent >= behaviour.dropAfterTokens) {
+        truth.outcome = 'dropped';
+        res.socket?.destroy();
+        return;
+      }
+      if (truth.tokensSent < tokens) {
+        res.write(chunk(WORDS[truth.tokensSent % WORDS.length] as string));
+        const at = nowMs();
+        truth.tokensSent++;
+        truth.firstTokenAtMs ??= at;
+        truth.lastTokenAtMs = at;
+        timer = setTimeout(sendNext, behaviour.interTokenDelayMs);
+        return;
+      }
+      const doneAt = nowMs();
+      const evalNs = Math.round(
+        ((truth.lastTokenAtMs ?? doneAt) - (truth.firstTokenAtMs ?? doneAt) + behaviour.interTokenDelayMs) *
+          1e6,
+      );
+      const final: Record<string, unknown> = {
+        model: body.model,
+        created_at: new Date().toISOString(),
+        ...(api === 'generate' ? { response: '' } : { message: { role: 'assistant', content: '' } }),
+        done: true,
+        done_reason: doneReason,
+        total_duration: Math.round((doneAt - receivedAtMs) * 1e6),
+        load_duration: 1000,
+        prompt_eval_count: 8,
+        prompt_eval_duration: Math.round(behaviour.firstTokenDelayMs * 1e6),
+      };
+      if (!behaviour.omitCounts) {
+        final.eval_count = truth.tokensSent;
+        final.eval_duration = evalNs;
+      }
+      truth.doneAtMs = doneAt;
+      truth.outcome = 'done';
+      res.end(`${JSON.stringify(final)}\n`);
+    };
+    timer = setTimeout(sendNext, behaviour.firstTokenDelayMs);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage, onBody: (text: string) => void): void {
+  const parts: Buffer[] = [];
+  req.on('data', (c: Buffer) => parts.push(c));
+  req.on('end', () => onBody(Buffer.concat(parts).toString('utf8')));
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
