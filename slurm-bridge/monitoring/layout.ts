@@ -31,3 +31,21 @@ export function endpointsFile(workDir: string): string {
 export function scrapeTokenFile(workDir: string): string {
   return posix.join(monitoringDir(workDir), 'scrape-token');
 }
+
+/** Grafana's provisioning tree and dashboards, uploaded by the operator (see grafana/provisioning.ts). */
+export function grafanaDir(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'grafana');
+}
+
+/**
+ * Files the operator writes (mode 0600) from the SlurmCluster's Grafana admin Secret. Grafana reads them
+ * through GF_SECURITY_ADMIN_USER__FILE / GF_SECURITY_ADMIN_PASSWORD__FILE, so the password is never in a
+ * command line, an environment dump or a provisioning file.
+ */
+export function grafanaAdminUserFile(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'secrets', 'grafana-admin-user');
+}
+
+export function grafanaAdminPasswordFile(workDir: string): string {
+  return posix.join(monitoringDir(workDir), 'secrets', 'grafana-admin-password');
+}
