@@ -2,6 +2,9 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { shellQuote } from '../shell/quote.js';
 import { TARGET_KINDS } from './layout.js';
+import { SHELL_VARIABLE, ShellText, shellWord } from './shell-text.js';
+
+export type { ShellText } from './shell-text.js';
 
 /**
  * Bash snippets with which a job announces one scrape target to Prometheus (file_sd) and withdraws it.
@@ -11,15 +14,7 @@ import { TARGET_KINDS } from './layout.js';
  * match `*.json` and then renamed, because Prometheus may read the folder at any moment.
  */
 
-const SHELL_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROMETHEUS_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** A value only known when the job runs (host name, job id): emitted as `"${NAME}"`, never pasted in. */
-const ShellVariable = z.object({ shellVar: z.string().regex(SHELL_VARIABLE) });
-const ShellPart = z.union([z.string(), ShellVariable]);
-/** Literal text, a variable, or a concatenation of both (`[{ shellVar: 'HOST' }, ':9100']`). */
-const ShellText = z.union([ShellPart, z.array(ShellPart).min(1)]);
-export type ShellText = z.input<typeof ShellText>;
 
 export const FileSdRegistrationOptions = z.object({
   targetsDir: z.string().startsWith('/'),
@@ -51,13 +46,6 @@ const JSON_STRING_FUNCTION = [
   's=${s//\\\\/\\\\\\\\}; s=${s//\\"/\\\\\\"}; s=${s//[[:cntrl:]]/};',
   `printf '"%s"' "$s"; }`,
 ].join(' ');
-
-function shellWord(text: ShellText): string {
-  const parts = Array.isArray(text) ? text : [text];
-  return parts
-    .map((part) => (typeof part === 'string' ? shellQuote(part) : `"\${${part.shellVar}}"`))
-    .join('');
-}
 
 function printLiteral(json: string): string {
   return `printf '%s' ${shellQuote(json)}`;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fileSdRegistration } from './file-sd.js';
 import { TARGET_KINDS } from './layout.js';
-import { prometheusArgs, renderPrometheusConfig } from './prometheus-config.js';
+import { prometheusArgs, prometheusCommand, renderPrometheusConfig } from './prometheus-config.js';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
@@ -109,5 +109,26 @@ describe('prometheusArgs', () => {
 
   it.each(['30 days', '30', '-1d', '30d; rm -rf /'])('refuses the retention %j', (retention) => {
     expect(() => prometheusArgs({ configFile: '/c', dataDir: '/d', listen: ':9090', retention })).toThrow();
+  });
+});
+
+describe('prometheusCommand', () => {
+  it('quotes every value and takes a listen address known only when the job runs', () => {
+    const command = prometheusCommand({
+      configFile: "/w/it's/prometheus.yml",
+      dataDir: '/tmp/data',
+      listen: [{ shellVar: 'HOST' }, ':', { shellVar: 'PORT' }],
+    });
+    const run = spawnSync('bash', ['-c', `printf '%s\\n' ${command.replace(/^'prometheus'/, '')}`], {
+      env: { HOST: 'node01', PORT: '9090' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(run.stdout.trim().split('\n')).toEqual([
+      "--config.file=/w/it's/prometheus.yml",
+      '--storage.tsdb.path=/tmp/data',
+      '--storage.tsdb.retention.time=30d',
+      '--web.listen-address=node01:9090',
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { shellQuote } from '../shell/quote.js';
 import { TARGET_KINDS, type TargetKind } from './layout.js';
+import { ShellText, shellWord } from './shell-text.js';
 
 /** Prometheus' own duration syntax (`30d`, `1h30m`, `500ms`); anything else makes it refuse to start. */
 const PROMETHEUS_DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
@@ -80,4 +82,25 @@ export function prometheusArgs(options: PrometheusArgsOptions): string[] {
     `--storage.tsdb.retention.time=${opts.retention}`,
     `--web.listen-address=${opts.listen}`,
   ];
+}
+
+export const PrometheusCommandOptions = PrometheusArgsOptions.extend({
+  /** host:port, possibly only known when the job runs: `[{ shellVar: 'HOST' }, ':', { shellVar: 'PORT' }]`. */
+  listen: ShellText,
+  binary: z.string().min(1).default('prometheus'),
+});
+export type PrometheusCommandOptions = z.input<typeof PrometheusCommandOptions>;
+
+/** The whole `prometheus …` command line for a job script, every value quoted. */
+export function prometheusCommand(options: PrometheusCommandOptions): string {
+  const opts = PrometheusCommandOptions.parse(options);
+  const fixed = prometheusArgs({ ...opts, listen: ':0' }).filter(
+    (arg) => !arg.startsWith('--web.listen-address='),
+  );
+  const listen = Array.isArray(opts.listen) ? opts.listen : [opts.listen];
+  return [
+    shellQuote(opts.binary),
+    ...fixed.map(shellQuote),
+    shellWord(['--web.listen-address=', ...listen]),
+  ].join(' ');
 }
