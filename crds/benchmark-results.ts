@@ -69,7 +69,7 @@ export const BenchmarkResults = z
       'Decode speed per request as Ollama reports it: eval_count / eval_duration.',
     ),
     clientTps: Distribution.describe(
-      'Tokens per second per request as the client sees it: eval_count / e2e (the old system\'s "TPS").',
+      'Tokens per second per request as the client sees it: eval_count / e2e (the TPS figure of the old system).',
     ),
     scheduleLagMs: Distribution.optional().describe(
       "Open loop only: actual minus scheduled start of each request, the load generator's own lag, in ms.",

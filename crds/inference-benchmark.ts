@@ -72,7 +72,7 @@ export const SlurmPlacement = z
       .default(16)
       .describe('Memory of the server job in GB, passed as --mem=<n>G (infrastructure.mem_gb).'),
     time: SlurmTime.default('01:00:00').describe(
-      'Time limit of the server job (infrastructure.time): MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS.',
+      'Time limit of the server job (infrastructure.time): MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. Quote it in YAML ("01:00:00").',
     ),
     gpus: integer(0, 16)
       .optional()
@@ -239,7 +239,9 @@ export const ClientServicePlacement = z
       "SLURM partition of the load-generating client-service job (the old recipe's client_partition). Default: the SlurmCluster's defaults.clientPartition.",
     ),
     memGB: integer(1, 1024).default(8).describe('Memory of the client-service job in GB (client_mem_gb).'),
-    time: SlurmTime.default('00:30:00').describe('Time limit of the client-service job (client_time).'),
+    time: SlurmTime.default('00:30:00').describe(
+      'Time limit of the client-service job (client_time), in SLURM time format such as "00:30:00" (quoted).',
+    ),
     cpus: integer(1, 256).default(2).describe('CPUs of the client-service job (--cpus-per-task).'),
   })
   .describe('Where the client-service job that drives the load runs.');

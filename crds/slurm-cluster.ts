@@ -81,7 +81,7 @@ export const ClusterMonitoring = z
       "Partition of the monitoring job. Default: defaults.clientPartition, else SLURM's default partition.",
     ),
     time: SlurmTime.default('1-00:00:00').describe(
-      'Time limit of the monitoring job; the operator resubmits it when it ends.',
+      'Time limit of the monitoring job; the operator resubmits it when it ends. SLURM time format, quoted in YAML ("1-00:00:00").',
     ),
     memGB: integer(1, 256).default(4).describe('Memory of the monitoring job in GB.'),
     scrapeIntervalSeconds: integer(1, 300).default(15).describe('Prometheus scrape interval.'),
