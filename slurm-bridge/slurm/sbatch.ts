@@ -6,28 +6,45 @@ const SLURM_TIME =
   /^(?:\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d+:\d{2}:\d{2}|UNLIMITED|INFINITE)$/;
 /** Option names for extra directives: `--constraint`, `qos`, `exclusive`. The value is quoted separately. */
 const OPTION_NAME = /^(?:--)?[a-z][a-z0-9-]*$/;
+/**
+ * Slurm object names (partition, account, qos, gres) and our tag. They come back in squeue's columns, so
+ * a separator or a newline in them would corrupt parsing for every job: refuse them at the edge.
+ */
+const SLURM_NAME = /^[A-Za-z0-9._:@+-]+$/;
+const slurmName = (what: string) =>
+  z.string().regex(SLURM_NAME, `${what} may hold only letters, digits and ._:@+-`);
+/** Options the client sets itself; an extra directive must not override them. */
+const RESERVED_OPTIONS = new Set(['comment', 'job-name', 'parsable', 'wrap']);
 
 export const SubmitRequest = z.object({
   /** The batch script (with `#!`); sent over stdin, never written into the command line. */
   script: z.string().min(1),
   name: z.string().min(1),
-  partition: z.string().min(1).optional(),
-  account: z.string().min(1).optional(),
-  qos: z.string().min(1).optional(),
+  partition: slurmName('partition').optional(),
+  account: slurmName('account').optional(),
+  qos: slurmName('qos').optional(),
   time: z.string().regex(SLURM_TIME, 'a Slurm time such as 30, 01:00:00 or 1-00:00:00').optional(),
   memGB: z.number().positive().optional(),
   nodes: z.number().int().min(1).optional(),
   cpus: z.number().int().min(1).optional(),
   /** e.g. `gpu:1` */
-  gres: z.string().min(1).optional(),
+  gres: slurmName('gres').optional(),
   /** The owner tag (the benchmark's uid), stored in `--comment` so jobs can be adopted after a restart. */
-  tag: z.string().min(1).optional(),
+  tag: slurmName('tag').max(200).optional(),
   output: z.string().min(1).optional(),
   error: z.string().min(1).optional(),
   /** Remote working directory of the job. */
   workDir: z.string().min(1).optional(),
   /** Further `--key=value` options (value null for a flag such as `exclusive`). */
-  extraDirectives: z.record(z.string().regex(OPTION_NAME), z.string().nullable()).default({}),
+  extraDirectives: z
+    .record(
+      z
+        .string()
+        .regex(OPTION_NAME)
+        .refine((key) => !RESERVED_OPTIONS.has(key.replace(/^--/, '')), 'set by the client itself'),
+      z.string().nullable(),
+    )
+    .default({}),
 });
 export type SubmitRequest = z.input<typeof SubmitRequest>;
 

@@ -10,6 +10,7 @@ import {
   ConnectionLostError,
   HostKeyMismatchError,
   HostKeyUnknownError,
+  InvalidPrivateKeyError,
   type SshError,
   type SshErrorReason,
   UnreachableError,
@@ -24,7 +25,7 @@ import {
   SshForward,
 } from './tunnel.js';
 
-const { Client } = ssh2;
+const { Client, utils } = ssh2;
 type Ssh2Client = InstanceType<typeof Client>;
 type Ssh2Sftp = ssh2.SFTPWrapper;
 
@@ -102,6 +103,11 @@ const KILL_AFTER_SECONDS = 5;
 /** Local guard beyond the remote timeout, for a remote side too broken to report back. */
 const LOCAL_GRACE_SECONDS = 15;
 const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const CHANNEL_OPEN_ATTEMPTS = 6;
+
+function isChannelOpenRefusal(err: unknown): boolean {
+  return err instanceof Error && /Channel open failure/i.test(err.message);
+}
 
 /**
  * ONE SSH connection to a cluster's login node, shared by everything that talks to that cluster.
@@ -117,10 +123,14 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   private currentState: ConnectionState = { status: 'idle' };
   private closed = false;
   private connectCount = 0;
+  private channelOpenRetries = 0;
 
   constructor(options: SshConnectionOptions) {
     super();
     this.options = SshConnectionOptions.parse(options);
+    // Fail at construction, not on every reconnect: a bad key never becomes good by retrying.
+    const parsed = utils.parseKey(this.options.privateKey, this.options.passphrase);
+    if (parsed instanceof Error) throw new InvalidPrivateKeyError(parsed.message);
     this.knownHosts = parseKnownHosts(this.options.knownHosts);
     this.sessions = new Semaphore(this.options.maxSessions);
   }
@@ -136,6 +146,11 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
   /** How many times a TCP+SSH handshake succeeded: a reconnect shows as an increase. */
   get connects(): number {
     return this.connectCount;
+  }
+
+  /** Session opens sshd refused and that were retried: should stay near zero; for metrics. */
+  get channelRetries(): number {
+    return this.channelOpenRetries;
   }
 
   /** Connects now (instead of lazily on first use); rejects with a typed SshError. */
@@ -265,6 +280,13 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
         const connectionGone = this.client !== client;
         if (connectionGone && attempt < 2) continue;
         if (connectionGone) throw new ConnectionLostError(this.target);
+        // sshd frees a session slot a moment after the channel close reaches us, so a refusal right
+        // after a release is transient: back off briefly instead of failing the command.
+        if (isChannelOpenRefusal(err) && attempt < CHANNEL_OPEN_ATTEMPTS) {
+          this.channelOpenRetries += 1;
+          await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+          continue;
+        }
         throw err;
       }
     }

@@ -4,6 +4,7 @@
  */
 export type SshErrorReason =
   | 'AuthFailed'
+  | 'InvalidPrivateKey'
   | 'HostKeyMismatch'
   | 'HostKeyUnknown'
   | 'Unreachable'
@@ -24,6 +25,14 @@ export class AuthFailedError extends SshError {
   override readonly permanent = true;
   constructor(user: string, target: string) {
     super(`SSH login as ${user} on ${target} was refused: check the private key in the cluster's Secret`);
+  }
+}
+
+export class InvalidPrivateKeyError extends SshError {
+  readonly reason = 'InvalidPrivateKey';
+  override readonly permanent = true;
+  constructor(detail: string) {
+    super(`the private key cannot be used (${detail}): store an OpenSSH or PEM private key in the Secret`);
   }
 }
 

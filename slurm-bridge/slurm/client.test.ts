@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ExecFunction, ExecOptions, ExecResult } from '../ssh/connection.js';
+import { SlurmClient } from './client.js';
+import { buildSbatchCommand, sanitizeJobName } from './sbatch.js';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures', name), 'utf8');
+
+function fakeExec(answers: Array<Partial<ExecResult>>) {
+  const calls: Array<{ command: string; options?: ExecOptions }> = [];
+  const exec: ExecFunction = async (command, options) => {
+    calls.push({ command, options });
+    const next = answers.shift() ?? {};
+    return { stdout: '', stderr: '', code: 0, truncated: false, ...next };
+  };
+  return { exec, calls };
+}
+
+describe('SlurmClient with a fake exec', () => {
+  it('sends the script on stdin, never on the command line, and returns the id', async () => {
+    const { exec, calls } = fakeExec([{ stdout: '42\n' }]);
+    const id = await new SlurmClient(exec).submit({
+      script: '#!/bin/sh\necho $(secret)\n',
+      name: 'n',
+      tag: 'uid-1',
+    });
+    expect(id).toBe('42');
+    expect(calls[0]?.options?.stdin).toContain('echo $(secret)');
+    expect(calls[0]?.command).not.toContain('secret');
+    expect(calls[0]?.command).toContain(`'--comment=uid-1'`);
+  });
+
+  it('throws a typed SbatchError with the stderr tail when sbatch refuses', async () => {
+    const { exec } = fakeExec([{ code: 1, stderr: fixture('sbatch-invalid-partition.stderr.txt') }]);
+    await expect(new SlurmClient(exec).submit({ script: 'x', name: 'n' })).rejects.toMatchObject({
+      reason: 'InvalidPartition',
+      exitCode: 1,
+    });
+  });
+
+  it('queries many jobs in one command and serves finished ones from the cache afterwards', async () => {
+    const { exec, calls } = fakeExec([{ stdout: fixture('batch-query-mixed.txt') }]);
+    const client = new SlurmClient(exec);
+    const first = await client.queryJobs(['15', '16', '17', '999999']);
+    expect(calls).toHaveLength(1);
+    expect(first.get('16')).toMatchObject({ state: 'FAILED', exitCode: 3 });
+    expect(first.get('999999')).toEqual({ id: '999999', state: 'NotFound' });
+    // Slurm has since purged everything (empty answer): the finished jobs still read from the cache.
+    const later = await client.queryJobs(['15', '16']);
+    expect(calls).toHaveLength(1);
+    expect(later.get('15')).toMatchObject({ state: 'COMPLETED', exitCode: 0, source: 'cache' });
+  });
+
+  it('treats "already completed" from scancel as success, and a permission error as failure', async () => {
+    const harmless = fakeExec([
+      {
+        code: 1,
+        stderr: 'scancel: error: Kill job error on job id 5: Job/step already completing or completed\n',
+      },
+    ]);
+    await expect(new SlurmClient(harmless.exec).cancel(['5'])).resolves.toBeUndefined();
+    const denied = fakeExec([
+      { code: 210, stderr: 'scancel: error: Kill job error on job id 5: Access/permission denied\n' },
+    ]);
+    await expect(new SlurmClient(denied.exec).cancel(['5'])).rejects.toMatchObject({
+      reason: 'CommandFailed',
+      code: 210,
+    });
+  });
+
+  it('filters jobs by tag on the client side', async () => {
+    const { exec, calls } = fakeExec([{ stdout: fixture('squeue-mixed.txt') }]);
+    const jobs = await new SlurmClient(exec).findJobsByTag('fixture-1795872592244');
+    expect(jobs).toHaveLength(7);
+    expect(calls[0]?.command).toContain("'--me'");
+  });
+});
+
+describe('sbatch command', () => {
+  it('quotes every option and converts memory to whole megabytes', () => {
+    const command = buildSbatchCommand({
+      script: 'x',
+      name: 'bench',
+      partition: 'gpu',
+      account: 'proj-1',
+      time: '01:00:00',
+      memGB: 1.5,
+      nodes: 1,
+      cpus: 4,
+      gres: 'gpu:1',
+      tag: 'uid',
+      output: '/w/logs/%x-%j.out',
+      extraDirectives: { exclusive: null, '--constraint': 'a100' },
+    });
+    expect(command).toBe(
+      "sbatch --parsable '--job-name=bench' '--partition=gpu' '--account=proj-1' '--time=01:00:00' '--mem=1536M' " +
+        "'--nodes=1' '--cpus-per-task=4' '--gres=gpu:1' '--comment=uid' '--output=/w/logs/%x-%j.out' '--exclusive' " +
+        "'--constraint=a100'",
+    );
+  });
+
+  it.each([
+    ['x; touch /tmp/pwned', 'x-touch-tmp-pwned'],
+    ['$(id)', 'id'],
+    ['', 'job'],
+    ['a'.repeat(100), 'a'.repeat(64)],
+  ])('sanitises the job name %j to %j', (name, expected) => {
+    expect(sanitizeJobName(name)).toBe(expected);
+  });
+
+  it('refuses a time Slurm would reject, before sending', () => {
+    expect(() => buildSbatchCommand({ script: 'x', name: 'n', time: 'banana' })).toThrow(/Slurm time/);
+  });
+});
