@@ -1,0 +1,47 @@
+import type { Agent } from 'undici';
+import type { QueryRequest } from '../api-schema.js';
+import { monotonicMs } from '../clock.js';
+import {
+  createConnectionPool,
+  OllamaStreamClient,
+  ollamaVersion,
+  type StreamOutcome,
+} from '../ollama/stream-client.js';
+import { definePlugin } from './define-plugin.js';
+
+/** The Ollama the service talks to, for /health and single /query requests (runs have their own pools). */
+export class OllamaService {
+  private readonly pool: Agent = createConnectionPool(null);
+  private readonly client: OllamaStreamClient;
+
+  constructor(readonly url: string) {
+    this.client = new OllamaStreamClient(url, this.pool);
+  }
+
+  version(): Promise<string> {
+    return ollamaVersion(this.url, this.pool);
+  }
+
+  query(request: QueryRequest & { model: string }): Promise<{ outcome: StreamOutcome; scheduledMs: number }> {
+    const scheduledMs = monotonicMs();
+    return this.client
+      .generate(request, { timeoutMs: request.requestTimeoutSeconds * 1000, collectText: true })
+      .then((outcome) => ({ outcome, scheduledMs }));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ollama: OllamaService;
+  }
+}
+
+export const ollamaPlugin = definePlugin<{ url: string }>('ollama', [], async (app, options) => {
+  const service = new OllamaService(options.url);
+  app.decorate('ollama', service);
+  app.addHook('onClose', () => service.close());
+});

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Bundles each program into ONE self-contained ESM file under dist/ (what the operator uploads, what the
+// image runs). Entries are a table: an entry whose source does not exist yet is skipped, so the operator
+// entry builds as soon as operator/main.ts lands.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const ENTRIES = [
+  { source: 'client-service/main.ts', out: 'dist/client-service.mjs' },
+  { source: 'operator/main.ts', out: 'dist/operator.mjs' },
+];
+
+// Some CommonJS dependencies call require() for node builtins; an ESM bundle has no require of its own.
+const requireShim = [
+  "import { createRequire as __iboCreateRequire } from 'node:module';",
+  'const require = __iboCreateRequire(import.meta.url);',
+].join('\n');
+
+let built = 0;
+for (const entry of ENTRIES) {
+  const source = join(root, entry.source);
+  if (!existsSync(source)) {
+    console.log(`skip ${entry.out}: ${entry.source} does not exist`);
+    continue;
+  }
+  const result = await build({
+    entryPoints: [source],
+    outfile: join(root, entry.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20.19',
+    format: 'esm',
+    sourcemap: false,
+    minify: false,
+    legalComments: 'eof',
+    banner: { js: `#!/usr/bin/env node\n${requireShim}` },
+    // Optional native addons that their packages fall back from (ssh2's cpu-features / sshcrypto).
+    external: ['cpu-features', '*.node'],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`built ${entry.out} (${(bytes / 1024).toFixed(0)} KiB)`);
+  built++;
+}
+if (built === 0) process.exitCode = 1;
