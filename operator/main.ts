@@ -7,10 +7,12 @@ import { DEFAULT_LEADER_ELECTION_TIMINGS, validateLeaderElectionTimings } from '
 import { createLogger } from './runtime/logger.js';
 import { Manager } from './runtime/manager.js';
 import { OperatorMetrics } from './runtime/metrics.js';
+import { registerTunnelCommand } from './tunnel/command.js';
 
 /**
- * `node dist/operator.mjs operator [...]` runs the controllers; `tunnel` is reserved for the chart's
- * Grafana tunnel. Kubernetes access: --kubeconfig, else in-cluster config, else KUBECONFIG/~/.kube/config.
+ * `node dist/operator.mjs operator [...]` runs the controllers; `tunnel [...]` serves a SlurmCluster's
+ * Grafana and Prometheus through SSH (operator/tunnel, the chart's tunnel Deployment).
+ * Kubernetes access: --kubeconfig, else in-cluster config, else KUBECONFIG/~/.kube/config.
  */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
@@ -175,16 +177,7 @@ export function buildProgram(): Command {
         process.exit(1);
       }
     });
-  program
-    .command('tunnel')
-    .description(
-      'forward Grafana/Prometheus from the cluster into Kubernetes (reserved; added with the chart)',
-    )
-    .allowUnknownOption(true)
-    .action(() => {
-      process.stderr.write('the tunnel subcommand is not implemented yet\n');
-      process.exit(2);
-    });
+  registerTunnelCommand(program);
   return program;
 }
 

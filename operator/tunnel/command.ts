@@ -1,12 +1,13 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import pino from 'pino';
 import { z } from 'zod';
 import { GROUP, VERSION } from '../../crds/common.js';
 import { SLURM_CLUSTER_KIND, SLURM_CLUSTER_PLURAL } from '../../crds/slurm-cluster.js';
 import { SshConnection } from '../../slurm-bridge/ssh/connection.js';
+import { parseBindAddress } from '../runtime/http-servers.js';
 import { ResilientInformer } from '../runtime/informer.js';
-import { parseBindAddress, startHealthServer } from './health-server.js';
+import { createLogger } from '../runtime/logger.js';
+import { startHealthServer } from './health-server.js';
 import { type ClusterSource, MonitoringTunnel } from './monitoring-tunnel.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -40,7 +41,11 @@ export function registerTunnelCommand(program: Command): Command {
     .option('--bind <host>', 'address the Grafana and Prometheus ports listen on', '127.0.0.1')
     .option('--grafana-port <port>', 'local port serving Grafana', '3000')
     .option('--prometheus-port <port>', 'local port serving Prometheus', '9090')
-    .option('--health-bind <host:port>', 'address of /healthz and /readyz', '127.0.0.1:8081')
+    .option(
+      '--health-bind <host:port>',
+      'address of /healthz and /readyz (host:port or :port)',
+      '127.0.0.1:8081',
+    )
     .action(async (raw: Record<string, unknown>) => {
       const parsed = TunnelCommandOptions.safeParse(raw);
       if (!parsed.success) {
@@ -52,9 +57,10 @@ export function registerTunnelCommand(program: Command): Command {
 }
 
 export async function runTunnel(options: TunnelCommandOptions): Promise<void> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { process: 'tunnel' } });
+  const logger = createLogger({ name: 'inference-benchmark-operator-tunnel' });
   const kubeConfig = new k8s.KubeConfig();
   if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
   else kubeConfig.loadFromDefault();
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
 

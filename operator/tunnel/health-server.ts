@@ -1,27 +1,12 @@
 import { createServer, type Server } from 'node:http';
+import type { Endpoint } from '../runtime/http-servers.js';
 import type { TunnelReadiness } from './monitoring-tunnel.js';
-
-export interface BindAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** `host:port` or `:port` (all interfaces), as the operator's --health-bind takes it. */
-export function parseBindAddress(value: string): BindAddress {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || port > 65_535) throw new Error(`"${value}" is not host:port`);
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
-}
 
 /**
  * /healthz answers while the process runs; /readyz answers 200 only while the tunnel can serve (SSH up and
  * an endpoint known), with the details as JSON either way, so `kubectl describe pod` shows why it is not.
  */
-export async function startHealthServer(
-  bind: BindAddress,
-  readiness: () => TunnelReadiness,
-): Promise<Server> {
+export async function startHealthServer(bind: Endpoint, readiness: () => TunnelReadiness): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz') {
