@@ -1,0 +1,239 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type FieldError, parseInferenceBenchmark, parseSlurmCluster } from '../../crds/index.js';
+import { freshNamespace, installCrds, kubectlApply } from './api-support.js';
+
+/**
+ * Manifests a user could plausibly write wrong. Each must be refused by the real apiserver at `kubectl apply`
+ * with a message that names the field, and by the operator's zod schemas with the same field: the two
+ * validators must not drift apart.
+ */
+
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+  spec?: Record<string, unknown>;
+};
+type Mutation = (m: Manifest) => void;
+
+function goodBenchmark(name: string): Manifest {
+  return {
+    apiVersion: 'hpcbench.io/v1alpha1',
+    kind: 'InferenceBenchmark',
+    metadata: { name },
+    spec: {
+      clusterRef: { name: 'my-cluster' },
+      model: { name: 'llama2', precision: 'fp16' },
+      slurm: { partition: 'gpu', account: 'p200981', nodes: 1, memGB: 64, time: '01:00:00' },
+      workload: { clients: 100, requestsPerClient: 10, prompt: 'Why is the sky blue?' },
+      server: { image: 'docker://ollama/ollama:0.24.0' },
+      clientService: { partition: 'cpu', memGB: 8, time: '00:30:00' },
+    },
+  };
+}
+
+function goodCluster(name: string): Manifest {
+  return {
+    apiVersion: 'hpcbench.io/v1alpha1',
+    kind: 'SlurmCluster',
+    metadata: { name },
+    spec: {
+      host: 'login.example.org',
+      port: 8822,
+      user: 'u100001',
+      sshSecretRef: { name: 'my-cluster-ssh' },
+      workDir: 'hpcbench',
+      containerRuntime: 'apptainer',
+      modules: ['env/release/2024.1', 'Apptainer'],
+      defaults: { account: 'p200981', serverPartition: 'gpu', clientPartition: 'cpu' },
+      monitoring: { enabled: true, time: '1-00:00:00' },
+    },
+  };
+}
+
+/** Sets `value` at a dotted path under spec, creating objects on the way; undefined deletes. */
+function setAt(path: string, value: unknown): Mutation {
+  return (manifest) => {
+    const keys = path.split('.');
+    let node = manifest as unknown as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    const last = keys.at(-1) ?? '';
+    if (value === undefined) delete node[last];
+    else node[last] = value;
+  };
+}
+
+interface BadCase {
+  title: string;
+  kind: 'InferenceBenchmark' | 'SlurmCluster';
+  mutate: Mutation;
+  /** The field the apiserver's and zod's messages must name. */
+  field: string;
+}
+
+const ib = (title: string, field: string, mutate: Mutation): BadCase => ({
+  title,
+  kind: 'InferenceBenchmark',
+  mutate,
+  field,
+});
+const sc = (title: string, field: string, mutate: Mutation): BadCase => ({
+  title,
+  kind: 'SlurmCluster',
+  mutate,
+  field,
+});
+
+const HOSTILE_VALUES: [string, string][] = [
+  ['a semicolon', 'gpu;reboot'],
+  ['a command substitution', 'x$(id)'],
+  ['backticks', 'x`id`'],
+  ['a single quote', "x'y"],
+  ['a double quote', 'x"y'],
+  ['a newline', 'x\nrm -rf ~'],
+  ['a space', 'x y'],
+];
+const HOSTILE_FIELDS = ['spec.slurm.partition', 'spec.slurm.account', 'spec.model.name', 'spec.server.image'];
+
+const CASES: BadCase[] = [
+  // negative or zero counts
+  ib('zero clients', 'spec.workload.clients', setAt('spec.workload.clients', 0)),
+  ib('negative clients', 'spec.workload.clients', setAt('spec.workload.clients', -5)),
+  ib(
+    'zero requests per client',
+    'spec.workload.requestsPerClient',
+    setAt('spec.workload.requestsPerClient', 0),
+  ),
+  ib('zero nodes', 'spec.slurm.nodes', setAt('spec.slurm.nodes', 0)),
+  ib('zero output tokens', 'spec.workload.maxTokens', setAt('spec.workload.maxTokens', 0)),
+  ib('a negative warmup', 'spec.workload.warmupRequests', setAt('spec.workload.warmupRequests', -1)),
+  ib(
+    'a zero rate on an open loop',
+    'spec.workload.ratePerSecond',
+    setAt('spec.workload', { mode: 'open', ratePerSecond: 0 }),
+  ),
+  sc('port zero', 'spec.port', setAt('spec.port', 0)),
+  // absurd sizes
+  ib('a million clients', 'spec.workload.clients', setAt('spec.workload.clients', 1_000_000)),
+  ib('100 TB of memory', 'spec.slurm.memGB', setAt('spec.slurm.memGB', 100_000)),
+  ib(
+    'more than a million requests in total',
+    'spec.workload.requestsPerClient',
+    setAt('spec.workload', { clients: 10_000, requestsPerClient: 200 }),
+  ),
+  ib('a temperature of 5', 'spec.workload.temperature', setAt('spec.workload.temperature', 5)),
+  ib('a 70 000 character prompt', 'spec.workload.prompt', setAt('spec.workload.prompt', 'x'.repeat(70_000))),
+  ib('a client job of 10 TB', 'spec.clientService.memGB', setAt('spec.clientService.memGB', 10_000)),
+  sc('port 70000', 'spec.port', setAt('spec.port', 70_000)),
+  ib('a 64-character name', 'metadata.name', setAt('metadata.name', `b${'x'.repeat(63)}`)),
+  // bad time strings
+  ib('a time with a unit', 'spec.slurm.time', setAt('spec.slurm.time', '1h')),
+  ib('a time with 75 minutes', 'spec.slurm.time', setAt('spec.slurm.time', '1:75:00')),
+  ib('a zero time, which SLURM reads as unlimited', 'spec.slurm.time', setAt('spec.slurm.time', '00:00:00')),
+  ib('a time of 400 days', 'spec.slurm.time', setAt('spec.slurm.time', '400-00:00:00')),
+  ib('a client time of INFINITE', 'spec.clientService.time', setAt('spec.clientService.time', 'INFINITE')),
+  sc('a monitoring time of "forever"', 'spec.monitoring.time', setAt('spec.monitoring.time', 'forever')),
+  // unknown enum values
+  ib('an unknown load mode', 'spec.workload.mode', setAt('spec.workload.mode', 'burst')),
+  ib('an unknown engine', 'spec.server.engine', setAt('spec.server.engine', 'vllm')),
+  ib('an unknown cleanup policy', 'spec.cleanupPolicy', setAt('spec.cleanupPolicy', 'Never')),
+  sc('an unknown container runtime', 'spec.containerRuntime', setAt('spec.containerRuntime', 'docker')),
+  // missing required fields
+  ib('no clusterRef', 'spec.clusterRef', setAt('spec.clusterRef', undefined)),
+  ib('no model name', 'spec.model.name', setAt('spec.model', { precision: 'fp16' })),
+  ib('no spec at all', 'spec', setAt('spec', undefined)),
+  sc('no host', 'spec.host', setAt('spec.host', undefined)),
+  sc('no SSH secret', 'spec.sshSecretRef', setAt('spec.sshSecretRef', undefined)),
+  // wrong types
+  ib('clients as a string', 'spec.workload.clients', setAt('spec.workload.clients', '100')),
+  ib('fractional clients', 'spec.workload.clients', setAt('spec.workload.clients', 2.5)),
+  ib('monitoring.enabled as "no"', 'spec.monitoring.enabled', setAt('spec.monitoring.enabled', 'no')),
+  ib('prompts as one string', 'spec.workload.prompts', setAt('spec.workload.prompts', 'hello')),
+  ib('memory as "64G"', 'spec.slurm.memGB', setAt('spec.slurm.memGB', '64G')),
+  sc('modules as one string', 'spec.modules', setAt('spec.modules', 'Apptainer')),
+  // fields that depend on each other (CEL)
+  ib('an open loop without a rate', 'spec.workload.ratePerSecond', setAt('spec.workload.mode', 'open')),
+  ib('a rate on a closed loop', 'spec.workload.ratePerSecond', setAt('spec.workload.ratePerSecond', 4)),
+  ib(
+    'both prompt and prompts',
+    'spec.workload.prompts',
+    setAt('spec.workload', { prompt: 'a', prompts: ['b'] }),
+  ),
+  ib(
+    'an env variable the operator owns',
+    'spec.server.env',
+    setAt('spec.server.env', [{ name: 'OLLAMA_HOST', value: '0.0.0.0' }]),
+  ),
+  // unknown fields (kubectl validates strictly)
+  ib('a misspelt field', 'spec.workload.client', setAt('spec.workload.client', 10)),
+  // names that could reach a shell
+  ...HOSTILE_FIELDS.flatMap((field) =>
+    HOSTILE_VALUES.map(([what, value]) =>
+      ib(`${field.split('.').at(-1)} with ${what}`, field, setAt(field, value)),
+    ),
+  ),
+  ib(
+    'an env name with a space',
+    'spec.server.env[0].name',
+    setAt('spec.server.env', [{ name: 'A B', value: '1' }]),
+  ),
+  sc('a host with a semicolon', 'spec.host', setAt('spec.host', 'login;reboot')),
+  sc('a user that ssh would read as an option', 'spec.user', setAt('spec.user', '-oProxyCommand=sh')),
+  sc('a work dir that climbs out of home', 'spec.workDir', setAt('spec.workDir', 'hpcbench/../../etc')),
+  sc('a work dir with a space', 'spec.workDir', setAt('spec.workDir', 'my bench')),
+  sc('a module with a command substitution', 'spec.modules[0]', setAt('spec.modules', ['$(reboot)'])),
+  sc('a default account with a quote', 'spec.defaults.account', setAt('spec.defaults.account', "p2'00")),
+  sc(
+    'a monitoring partition with a backtick',
+    'spec.monitoring.partition',
+    setAt('spec.monitoring.partition', 'c`id`'),
+  ),
+];
+
+function manifestFor(testCase: BadCase, index: number): Manifest {
+  const name = `bad-${index}`;
+  const manifest = testCase.kind === 'InferenceBenchmark' ? goodBenchmark(name) : goodCluster(name);
+  testCase.mutate(manifest);
+  return manifest;
+}
+
+function zodErrors(manifest: Manifest): FieldError[] {
+  const result =
+    manifest.kind === 'InferenceBenchmark' ? parseInferenceBenchmark(manifest) : parseSlurmCluster(manifest);
+  return result.ok ? [] : result.errors;
+}
+
+describe('bad manifests', () => {
+  let namespace = '';
+  beforeAll(async () => {
+    await installCrds();
+    namespace = await freshNamespace('api-bad');
+  });
+
+  it('are at least 25, and the good manifests they start from are accepted', async () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(25);
+    for (const good of [goodBenchmark('good-ib'), goodCluster('good-sc')]) {
+      const result = await kubectlApply(good, namespace, ['--dry-run=server']);
+      expect(result.stderr).toBe('');
+      expect(zodErrors(good)).toEqual([]);
+    }
+  });
+
+  it.each(CASES.map((c, i) => [c.title, c.field, i] as const))(
+    'refuses %s, naming %s',
+    async (_title, field, index) => {
+      const testCase = CASES[index] as BadCase;
+      const manifest = manifestFor(testCase, index);
+
+      const result = await kubectlApply(manifest, namespace, ['--dry-run=server']);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(field);
+
+      const errors = zodErrors(manifest);
+      expect(errors.map((e) => e.field)).toContain(field);
+    },
+  );
+});
