@@ -42,8 +42,8 @@ export async function runRoutes(
 
   /** Per-request records; JSONL unless ?format=csv or Accept: text/csv. */
   app.get('/runs/:id/requests', async (request, reply) => {
-    const run = findRun(request.params);
     const { format } = parseInput(RecordsQuery, request.query, 'query');
+    const run = findRun(request.params);
     const csv =
       format === 'csv' || (format === undefined && (request.headers.accept ?? '').includes('text/csv'));
     const records = run.records().map((m) => m.record);

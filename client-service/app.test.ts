@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+
+const TOKEN = 'unit-test-token-0123456789';
+const METRICS_TOKEN = 'metrics-only-token-0123456789';
+let app: FastifyInstance;
+let outputDir: string;
+
+beforeAll(async () => {
+  outputDir = mkdtempSync(join(tmpdir(), 'client-service-app-'));
+  const config: Config = {
+    host: '127.0.0.1',
+    port: 0,
+    // Port 9 (discard) on loopback: nothing listens, so requests fail fast as connection errors.
+    ollamaUrl: 'http://127.0.0.1:9',
+    pushIntervalSeconds: 5,
+    outputDir,
+    benchmark: 'unit',
+    logLevel: 'silent',
+    token: TOKEN,
+    metricsToken: METRICS_TOKEN,
+  };
+  app = await buildApp(config);
+});
+
+afterAll(async () => {
+  await app.close();
+  rmSync(outputDir, { recursive: true, force: true });
+});
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+const validRun = { id: 'run-1', model: 'm', workload: { clients: 1, requestsPerClient: 1, prompt: 'hi' } };
+
+describe('authentication', () => {
+  const protectedRoutes: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string }> = [
+    { method: 'POST', url: '/query' },
+    { method: 'POST', url: '/benchmark' },
+    { method: 'POST', url: '/runs' },
+    { method: 'GET', url: '/runs' },
+    { method: 'GET', url: '/runs/x' },
+    { method: 'GET', url: '/runs/x/requests' },
+    { method: 'DELETE', url: '/runs/x' },
+    { method: 'GET', url: '/metrics' },
+  ];
+
+  it.each(protectedRoutes)('refuses $method $url without a token with 401', async (route) => {
+    const res = await app.inject({ ...route, payload: route.method === 'POST' ? {} : undefined });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.json().message).toBe('missing bearer token');
+  });
+
+  it.each(protectedRoutes)('refuses $method $url with a wrong token with 401', async (route) => {
+    const res = await app.inject({ ...route, headers: { authorization: 'Bearer not-the-token' } });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('lets /health through without a token', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'degraded', ollama: { reachable: false } });
+  });
+
+  it('accepts the metrics token for GET /metrics and for nothing else', async () => {
+    const headers = { authorization: `Bearer ${METRICS_TOKEN}` };
+    const metrics = await app.inject({ method: 'GET', url: '/metrics', headers });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('ibo_client_service_requests_total');
+    expect((await app.inject({ method: 'GET', url: '/runs', headers })).statusCode).toBe(401);
+  });
+});
+
+describe('bad input gets a 400 naming the field', () => {
+  const cases: Array<{
+    name: string;
+    method: 'GET' | 'POST' | 'DELETE';
+    url: string;
+    payload?: unknown;
+    field: string;
+  }> = [
+    {
+      name: 'a query without a prompt',
+      method: 'POST',
+      url: '/query',
+      payload: { model: 'm' },
+      field: 'body.prompt',
+    },
+    {
+      name: 'a query with a negative timeout',
+      method: 'POST',
+      url: '/query',
+      payload: { prompt: 'x', model: 'm', requestTimeoutSeconds: -1 },
+      field: 'body.requestTimeoutSeconds',
+    },
+    {
+      name: 'a query with no model anywhere',
+      method: 'POST',
+      url: '/query',
+      payload: { prompt: 'x' },
+      field: 'body.model',
+    },
+    {
+      name: 'a legacy benchmark with zero clients',
+      method: 'POST',
+      url: '/benchmark',
+      payload: { prompt: 'x', n_clients: 0 },
+      field: 'body.n_clients',
+    },
+    {
+      name: 'a run with clients as a string',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, clients: 'four' } },
+      field: 'body.workload.clients',
+    },
+    {
+      name: 'a run whose id has a slash',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, id: 'a/b' },
+      field: 'body.id',
+    },
+    {
+      name: 'an open-loop run without a rate',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, mode: 'open' } },
+      field: 'body.workload.ratePerSecond',
+    },
+    {
+      name: 'a run without any prompt',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, workload: { clients: 1, requestsPerClient: 1 } },
+      field: 'body.workload.prompt',
+    },
+    { name: 'a run without a body', method: 'POST', url: '/runs', field: 'body' },
+    { name: 'a run id with a leading dot', method: 'GET', url: '/runs/.hidden', field: 'params.id' },
+    { name: 'cancelling a bad run id', method: 'DELETE', url: '/runs/.x', field: 'params.id' },
+    {
+      name: 'records in an unknown format',
+      method: 'GET',
+      url: '/runs/x/requests?format=xml',
+      field: 'query.format',
+    },
+  ];
+
+  it.each(cases)('$name → $field', async ({ method, url, payload, field }) => {
+    const res = await app.inject({ method, url, payload: payload as Record<string, unknown>, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().field).toBe(field);
+    expect(res.json().message).toContain(field);
+  });
+
+  it('answers a body that is not JSON with a 400 on body', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/runs',
+      payload: '{not json',
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().field).toBe('body');
+  });
+});
+
+describe('runs', () => {
+  it('starts a run with 201, returns the same run with 200 for the same id, and 409 for another body', async () => {
+    const first = await app.inject({ method: 'POST', url: '/runs', payload: validRun, headers: auth });
+    expect(first.statusCode).toBe(201);
+    expect(first.json().id).toBe('run-1');
+    const again = await app.inject({ method: 'POST', url: '/runs', payload: validRun, headers: auth });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().startedAt).toBe(first.json().startedAt);
+    const other = await app.inject({
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, clients: 2 } },
+      headers: auth,
+    });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().field).toBe('body.id');
+  });
+
+  it('classifies a refused connection and still finishes the run', async () => {
+    const run = app.runs.get('run-1');
+    await run?.done;
+    const res = await app.inject({ method: 'GET', url: '/runs/run-1', headers: auth });
+    expect(res.json()).toMatchObject({
+      state: 'succeeded',
+      summary: { counts: { requests: 1, succeeded: 0, failed: 1 }, errors: { connection: 1 } },
+    });
+    const csv = await app.inject({ method: 'GET', url: '/runs/run-1/requests?format=csv', headers: auth });
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('answers 404 for a run it does not know', async () => {
+    const res = await app.inject({ method: 'GET', url: '/runs/nope', headers: auth });
+    expect(res.statusCode).toBe(404);
+  });
+});
