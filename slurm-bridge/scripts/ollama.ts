@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { fileSdRegistration } from '../monitoring/file-sd.js';
+import { shellQuote } from '../shell/quote.js';
+import {
+  cleanupTrap,
+  exportLine,
+  HOST_VAR,
+  moduleLoadLines,
+  scriptPreamble,
+  superviseTail,
+} from './common.js';
+import { RuntimeSpec, runtimeCommand } from './runtime.js';
+
+export const OllamaJobOptions = z.object({
+  /** Where the job writes `host:port` once Ollama answers (absolute, inside the work dir). */
+  endpointFile: z.string().startsWith('/'),
+  /** `<workDir>/monitoring/targets`, from the monitoring layout. */
+  targetsDir: z.string().startsWith('/'),
+  /** Shared OLLAMA_MODELS folder, so a model is pulled once per cluster, not once per job. */
+  modelsDir: z.string().startsWith('/'),
+  numParallel: z.number().int().min(1).max(1024).default(1),
+  maxLoadedModels: z.number().int().min(1).max(64).default(1),
+  /** Extra environment for `ollama serve` (OLLAMA_KEEP_ALIVE, OLLAMA_FLASH_ATTENTION, ...). */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  runtime: RuntimeSpec.prefault({}),
+  /** The ollama binary (native) or the program inside the image. */
+  binary: z.string().min(1).default('ollama'),
+  modules: z.array(z.string().min(1)).default([]),
+  benchmark: z.string().min(1),
+  model: z.string().min(1),
+  /** Seconds to wait for Ollama to listen before the job gives up. */
+  readyTimeoutSeconds: z.number().int().min(1).default(300),
+});
+export type OllamaJobOptions = z.input<typeof OllamaJobOptions>;
+
+/**
+ * The Ollama server job: picks its own port, starts `ollama serve` bound to the node name, writes its
+ * endpoint once it listens, registers node-exporter (and dcgm-exporter on GPU nodes, when installed) for
+ * Prometheus, and cleans all of that up on exit.
+ */
+export function ollamaJobScript(input: OllamaJobOptions): string {
+  const opts = OllamaJobOptions.parse(input);
+  const labels = { benchmark: opts.benchmark, model: opts.model };
+  const node = fileSdRegistration({
+    targetsDir: opts.targetsDir,
+    kind: 'node',
+    role: 'ollama',
+    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_NODE_EXPORTER_PORT' }],
+    labels,
+  });
+  const dcgm = fileSdRegistration({
+    targetsDir: opts.targetsDir,
+    kind: 'dcgm',
+    role: 'ollama',
+    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_DCGM_PORT' }],
+    labels,
+  });
+  const runtime = {
+    ...opts.runtime,
+    image: opts.runtime.image ?? 'docker://ollama/ollama',
+    binds: [...opts.runtime.binds, opts.modelsDir],
+  };
+  const serve = runtimeCommand(runtime, [opts.binary, 'serve']);
+  return [
+    scriptPreamble(`Ollama server for benchmark ${opts.benchmark}`),
+    moduleLoadLines(opts.modules),
+    cleanupTrap([`rm -f -- ${shellQuote(opts.endpointFile)}`, node.unregister, dcgm.unregister]),
+    'IBO_PORT=$(ibo_free_port)',
+    `export OLLAMA_HOST="\${${HOST_VAR}}:\${IBO_PORT}"`,
+    exportLine('OLLAMA_MODELS', opts.modelsDir),
+    exportLine('OLLAMA_NUM_PARALLEL', String(opts.numParallel)),
+    exportLine('OLLAMA_MAX_LOADED_MODELS', String(opts.maxLoadedModels)),
+    ...Object.entries(opts.env).map(([name, value]) => exportLine(name, value)),
+    `${serve} &`,
+    `ibo_wait_tcp "$${HOST_VAR}" "$IBO_PORT" ${opts.readyTimeoutSeconds}`,
+    `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
+    'echo "ollama listens on $OLLAMA_HOST"',
+    nodeExporterBlock(node.register),
+    dcgmBlock(opts.runtime.gpu ?? false, dcgm.register),
+    superviseTail(),
+  ].join('\n');
+}
+
+/** node-exporter beside the service, when installed (Debian names it prometheus-node-exporter). */
+export function nodeExporterBlock(register: string): string {
+  return [
+    'IBO_NODE_EXPORTER=$(command -v node_exporter || command -v prometheus-node-exporter || true)',
+    'if [ -n "$IBO_NODE_EXPORTER" ]; then',
+    '  IBO_NODE_EXPORTER_PORT=$(ibo_free_port)',
+    `  "$IBO_NODE_EXPORTER" --web.listen-address="$${HOST_VAR}:$IBO_NODE_EXPORTER_PORT" --no-collector.systemd >/dev/null 2>&1 &`,
+    `  ibo_wait_tcp "$${HOST_VAR}" "$IBO_NODE_EXPORTER_PORT" 60`,
+    register.trimEnd(),
+    'else',
+    '  echo "node-exporter not installed; node metrics skipped" >&2',
+    'fi',
+    '',
+  ].join('\n');
+}
+
+function dcgmBlock(gpu: boolean, register: string): string {
+  if (!gpu) return '';
+  return [
+    'if command -v dcgm-exporter >/dev/null 2>&1; then',
+    '  IBO_DCGM_PORT=$(ibo_free_port)',
+    `  dcgm-exporter --address "$${HOST_VAR}:$IBO_DCGM_PORT" >/dev/null 2>&1 &`,
+    `  ibo_wait_tcp "$${HOST_VAR}" "$IBO_DCGM_PORT" 60`,
+    register.trimEnd(),
+    'else',
+    '  echo "dcgm-exporter not installed; GPU metrics skipped" >&2',
+    'fi',
+    '',
+  ].join('\n');
+}
