@@ -64,8 +64,11 @@ interface KindDefinition {
   spec: z.ZodType;
   status: z.ZodType;
   columns: PrinterColumn[];
-  /** CEL rules on the whole object (only metadata.name and generateName are visible there). */
-  rootValidations?: { rule: string; message: string; fieldPath?: string }[];
+  /**
+   * Longest metadata.name, when shorter than Kubernetes' 253. A CRD may constrain only metadata.name and
+   * generateName; a plain maxLength gives a clearer error than a CEL rule.
+   */
+  maxNameLength?: number;
 }
 
 const conditionStatus = (type: string) => `.status.conditions[?(@.type=="${type}")].status`;
@@ -81,12 +84,19 @@ function crdFor(definition: KindDefinition): CustomResourceDefinition {
         type: 'string',
       },
       kind: { description: `Kind of this object: ${definition.kind}.`, type: 'string' },
-      metadata: { type: 'object' },
+      metadata: definition.maxNameLength
+        ? {
+            type: 'object',
+            properties: {
+              name: { type: 'string', maxLength: definition.maxNameLength },
+              generateName: { type: 'string', maxLength: definition.maxNameLength - 5 },
+            },
+          }
+        : { type: 'object' },
       spec: toStructuralSchema(definition.spec, 'spec'),
       status: toStructuralSchema(definition.status, 'status'),
     },
     required: ['spec'],
-    ...(definition.rootValidations ? { 'x-kubernetes-validations': definition.rootValidations } : {}),
   });
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -162,13 +172,8 @@ export function inferenceBenchmarkCrd(): CustomResourceDefinition {
       },
       AGE_COLUMN,
     ],
-    rootValidations: [
-      {
-        rule: `self.metadata.name.size() <= ${MAX_BENCHMARK_NAME_LENGTH}`,
-        message: `metadata.name must be at most ${MAX_BENCHMARK_NAME_LENGTH} characters (it becomes a SLURM job name and a label value)`,
-        fieldPath: '.metadata.name',
-      },
-    ],
+    // The name becomes a SLURM job name, file names and a Prometheus label value.
+    maxNameLength: MAX_BENCHMARK_NAME_LENGTH,
   });
 }
 
