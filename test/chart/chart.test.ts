@@ -287,6 +287,11 @@ describe('values.schema.json and template guards', () => {
       message: /leaderElection\.enabled=true: two operators without a leader would both submit SLURM jobs/,
     },
     {
+      name: 'refuses a tunnel whose Grafana and Prometheus ports collide',
+      values: { tunnel: { grafanaPort: 9090 } },
+      message: /must be three different ports/,
+    },
+    {
       name: 'refuses a ServiceMonitor without the metrics Service',
       values: { metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } },
       message: /needs metrics\.service\.enabled=true/,
