@@ -24,9 +24,9 @@ describe('the generated CRDs on a real kube-apiserver', () => {
   it('serves both kinds with their short names and the hpcbench category', async () => {
     const table = await kubectlOk(['api-resources', '--api-group=hpcbench.io', '--no-headers']);
     expect(table).toMatch(
-      /^inferencebenchmarks\s+ib,ibench\s+hpcbench\.io\/v1alpha1\s+true\s+InferenceBenchmark$/m,
+      /^inferencebenchmarks\s+ib,ibench\s+hpcbench\.io\/v1alpha1\s+true\s+InferenceBenchmark\s*$/m,
     );
-    expect(table).toMatch(/^slurmclusters\s+scluster\s+hpcbench\.io\/v1alpha1\s+true\s+SlurmCluster$/m);
+    expect(table).toMatch(/^slurmclusters\s+scluster\s+hpcbench\.io\/v1alpha1\s+true\s+SlurmCluster\s*$/m);
     const inCategory = await kubectlOk(['api-resources', '--categories=hpcbench', '-o', 'name']);
     expect(inCategory.trim().split('\n').sort()).toEqual([
       'inferencebenchmarks.hpcbench.io',

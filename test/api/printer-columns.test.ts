@@ -164,17 +164,22 @@ describe('printer columns with a status set through the status subresource', () 
 
   it('kubectl get hpcbench lists both kinds with their columns', async () => {
     const table = await kubectlOk(['get', 'hpcbench', '-n', namespace]);
-    const [clusters = '', benchmarks = ''] = table.trim().split(/\n\s*\n/);
-    const clusterTable = columnsOf(clusters);
-    expect(clusterTable.header).toEqual(['NAME', 'READY', 'HOST', 'SLURM VERSION', 'MONITORING', 'AGE']);
-    expect(clusterTable.rows[0]?.slice(0, 5)).toEqual([
+    // One table per kind, in discovery order.
+    const tables = table
+      .trim()
+      .split(/\n\s*\n/)
+      .map(columnsOf);
+    const clusterTable = tables.find((t) => t.header.includes('HOST'));
+    const benchmarkTable = tables.find((t) => t.header.includes('PHASE'));
+    expect(clusterTable?.header).toEqual(['NAME', 'READY', 'HOST', 'SLURM VERSION', 'MONITORING', 'AGE']);
+    expect(clusterTable?.rows[0]?.slice(0, 5)).toEqual([
       'slurmcluster.hpcbench.io/c1',
       'True',
       'login.example.org',
       '22.05.8',
       'False',
     ]);
-    expect(columnsOf(benchmarks).header).toEqual([
+    expect(benchmarkTable?.header).toEqual([
       'NAME',
       'PHASE',
       'MODEL',
@@ -184,6 +189,7 @@ describe('printer columns with a status set through the status subresource', () 
       'TTFT P50',
       'AGE',
     ]);
+    expect(benchmarkTable?.rows[0]?.[0]).toBe('inferencebenchmark.hpcbench.io/llama2-100c');
   });
 
   it('keeps the status the operator wrote, and the zod schemas read it back', async () => {
