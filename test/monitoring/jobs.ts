@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { fileSdRegistration } from '../../slurm-bridge/monitoring/file-sd.js';
+import { TARGET_ROLES } from '../../slurm-bridge/monitoring/layout.js';
 import { prometheusCommand } from '../../slurm-bridge/monitoring/prometheus-config.js';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 
@@ -71,16 +72,16 @@ export function monitoringJob(layout: TestLayout): string {
   const prometheus = fileSdRegistration({
     targetsDir: targetsDir(layout),
     kind: 'prometheus',
-    role: 'monitoring',
+    role: TARGET_ROLES.monitoring,
     target: [{ shellVar: 'host' }, ':', { shellVar: 'prometheus_port' }],
   });
   const pushgateway = fileSdRegistration({
     targetsDir: targetsDir(layout),
     kind: 'pushgateway',
-    role: 'monitoring',
+    role: TARGET_ROLES.monitoring,
     target: [{ shellVar: 'host' }, ':', { shellVar: 'pushgateway_port' }],
   });
-  const node = nodeExporterLines({ ...layout, benchmark: '', model: '' }, 'monitoring');
+  const node = nodeExporterLines({ ...layout, benchmark: '', model: '' }, TARGET_ROLES.monitoring);
   const endpoints = shellQuote(monitoringEndpointsFile(layout));
   return script('ibo-test-monitoring', 20, [
     `cleanup() { ${prometheus.unregister}; ${pushgateway.unregister}; ${node.unregister}; rm -f ${endpoints}; rm -rf "$run"; }`,
@@ -131,7 +132,7 @@ function serverLines(server: ModelServer): string[] {
 
 /** The model server plus the node-exporter of an Ollama node (role server). */
 export function ollamaJob(layout: TestLayout, server: ModelServer): string {
-  const node = nodeExporterLines(layout, 'server');
+  const node = nodeExporterLines(layout, TARGET_ROLES.server);
   const output = `${shellQuote(`${jobOutputDir(layout)}/`)}"$SLURM_JOB_ID.json"`;
   return script('ibo-test-ollama', 20, [
     `mkdir -p ${shellQuote(jobOutputDir(layout))}`,
@@ -154,7 +155,7 @@ export function ollamaJob(layout: TestLayout, server: ModelServer): string {
  * client-node dashboard still has a live target when the test evaluates it.
  */
 export function clientJob(layout: TestLayout, bundleFile: string, configFile: string): string {
-  const node = nodeExporterLines(layout, 'client');
+  const node = nodeExporterLines(layout, TARGET_ROLES.client);
   const output = `${shellQuote(`${jobOutputDir(layout)}/`)}"$SLURM_JOB_ID.json"`;
   return script('ibo-test-client', 20, [
     `mkdir -p ${shellQuote(jobOutputDir(layout))}`,

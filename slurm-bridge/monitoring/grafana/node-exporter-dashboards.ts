@@ -1,3 +1,4 @@
+import { TARGET_ROLES } from '../layout.js';
 import { buildDashboard, type Dashboard, labelValuesVariable } from './dashboard-model.js';
 
 /**
@@ -5,9 +6,9 @@ import { buildDashboard, type Dashboard, labelValuesVariable } from './dashboard
  * are told apart by the `role` label each job puts on its file_sd entry.
  */
 
-// Ollama jobs register as role `server` (the InferenceBenchmark's job role); `ollama` is accepted too.
-const OLLAMA_ROLES = 'server|ollama';
-const CLIENT_ROLES = 'client';
+// `ollama` is accepted too, for target files written by hand or by older scripts.
+const OLLAMA_ROLES = `${TARGET_ROLES.server}|ollama`;
+const CLIENT_ROLES = TARGET_ROLES.client;
 
 // Virtual interfaces and pseudo file systems only add noise on shared HPC nodes.
 const REAL_NICS = 'device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*"';

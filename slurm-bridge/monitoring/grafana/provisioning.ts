@@ -104,7 +104,7 @@ export const GrafanaEnvironmentOptions = z.object({
   httpAddr: z.string().min(1).default('127.0.0.1'),
   httpPort: z.number().int().min(1).max(65535).default(3000),
   /** Grafana's own database and logs; job-local so two monitoring jobs never share a SQLite file. */
-  dataDir: z.string().startsWith('/'),
+  dataDir: z.string().startsWith('/').optional(),
 });
 export type GrafanaEnvironmentOptions = z.input<typeof GrafanaEnvironmentOptions>;
 
@@ -117,8 +117,7 @@ export function grafanaEnvironment(options: GrafanaEnvironmentOptions): Record<s
   const opts = GrafanaEnvironmentOptions.parse(options);
   return {
     GF_PATHS_PROVISIONING: provisioningDir(opts.workDir),
-    GF_PATHS_DATA: opts.dataDir,
-    GF_PATHS_LOGS: posix.join(opts.dataDir, 'log'),
+    ...(opts.dataDir ? { GF_PATHS_DATA: opts.dataDir, GF_PATHS_LOGS: posix.join(opts.dataDir, 'log') } : {}),
     GF_SERVER_HTTP_ADDR: opts.httpAddr,
     GF_SERVER_HTTP_PORT: String(opts.httpPort),
     GF_SECURITY_ADMIN_USER__FILE: grafanaAdminUserFile(opts.workDir),
