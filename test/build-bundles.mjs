@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles each program into ONE self-contained ESM file under dist/ (what the operator uploads, what the
 // image runs). Entries are a table: an entry whose source does not exist yet is skipped, so the operator
-// entry builds as soon as operator/main.ts lands.
+// entry builds as soon as operator/main.ts lands. Arguments pick entries by name:
+// `node test/build-bundles.mjs client-service` builds only dist/client-service.mjs.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,15 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const ENTRIES = [
-  { source: 'client-service/main.ts', out: 'dist/client-service.mjs' },
-  { source: 'operator/main.ts', out: 'dist/operator.mjs' },
+  { name: 'client-service', source: 'client-service/main.ts', out: 'dist/client-service.mjs' },
+  { name: 'operator', source: 'operator/main.ts', out: 'dist/operator.mjs' },
 ];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !ENTRIES.some((e) => e.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown entries: ${unknown.join(', ')} (known: ${ENTRIES.map((e) => e.name).join(', ')})`);
+  process.exit(2);
+}
 
 // Some CommonJS dependencies call require() for node builtins; an ESM bundle has no require of its own.
 const requireShim = [
@@ -22,6 +29,7 @@ const requireShim = [
 
 let built = 0;
 for (const entry of ENTRIES) {
+  if (wanted.length > 0 && !wanted.includes(entry.name)) continue;
   const source = join(root, entry.source);
   if (!existsSync(source)) {
     console.log(`skip ${entry.out}: ${entry.source} does not exist`);

@@ -81,7 +81,7 @@ export class BenchmarkRun {
   }
 
   cancel(): void {
-    if (this.state !== 'running') return;
+    if (this.state !== 'running' || this.finishedAt !== null) return;
     this.message = 'cancelled by request';
     this.abort.abort();
   }
@@ -157,6 +157,8 @@ export class BenchmarkRun {
   }
 
   private async execute(): Promise<void> {
+    // The state flips last: whoever sees a finished run also sees its final push and its files.
+    let finalState: RunState;
     try {
       await this.files?.open();
       this.pusher.startLive();
@@ -167,9 +169,9 @@ export class BenchmarkRun {
       if (w.mode === 'closed') await this.closedLoop(w.clients, w.clients * w.requestsPerClient, false);
       else await this.openLoop();
       this.windowEndMs = this.lastEndMs ?? monotonicMs();
-      this.state = this.abort.signal.aborted ? 'cancelled' : 'succeeded';
+      finalState = this.abort.signal.aborted ? 'cancelled' : 'succeeded';
     } catch (err) {
-      this.state = 'failed';
+      finalState = 'failed';
       this.message = err instanceof Error ? err.message : String(err);
       this.windowEndMs ??= monotonicMs();
     }
@@ -178,13 +180,14 @@ export class BenchmarkRun {
       await this.pusher.finish();
       await this.files?.finish(
         this.measured.map((m) => m.record),
-        this.status(),
+        { ...this.status(), state: finalState },
       );
     } catch (err) {
-      this.message =
-        `${this.message ?? ''} could not write the result files: ${err instanceof Error ? err.message : String(err)}`.trim();
+      const reason = err instanceof Error ? err.message : String(err);
+      this.message = `${this.message ?? ''} could not write the result files: ${reason}`.trim();
     }
     await this.pool.close().catch(() => undefined);
+    this.state = finalState;
   }
 
   private lastEndMs: number | null = null;
