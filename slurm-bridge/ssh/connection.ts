@@ -169,8 +169,12 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     const release = await this.sessions.acquire();
     try {
       const channel = await this.openSession<ssh2.ClientChannel>((client, cb) => client.exec(wrapped, cb));
+      const started = Date.now();
       const result = await this.collect(channel, command, timeoutSeconds, options);
-      if (result.code === TIMEOUT_EXIT_CODE || result.code === 128 + 9) {
+      // 124: timeout sent TERM; 137: it had to KILL. A command may return those codes itself, so only
+      // count them as a timeout when the deadline has actually passed.
+      const deadlinePassed = Date.now() - started >= timeoutSeconds * 1000 - 250;
+      if ((result.code === TIMEOUT_EXIT_CODE || result.code === 128 + 9) && deadlinePassed) {
         throw new CommandTimeoutError(command, timeoutSeconds);
       }
       return result;

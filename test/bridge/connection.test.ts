@@ -64,6 +64,10 @@ describe('one shared SSH connection to the sandbox login node', () => {
     expect(left.stdout.trim()).toBe('');
   });
 
+  it('does not mistake a command that exits 124 by itself for a timeout', async () => {
+    expect((await connection.exec('exit 124', { timeoutSeconds: 30 })).code).toBe(124);
+  });
+
   it.each([
     ['a command separator', 'x; touch /tmp/pwned-ibo'],
     ['command substitution', '$(touch /tmp/pwned-ibo)'],
