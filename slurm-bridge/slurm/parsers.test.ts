@@ -89,23 +89,37 @@ describe('batch query parsing (Slurm 22.05.8 fixture)', () => {
 });
 
 describe('batch query after jobs finished (Slurm 22.05.8 fixture)', () => {
-  it.runIf(existsFixture('batch-query-finished.txt'))('reads TIMEOUT with signal 9 and CANCELLED', () => {
-    const result = parseBatchQueryOutput(['17', '20', '21'], fixture('batch-query-finished.txt'));
-    const timedOut = result.jobs.get('21');
-    expect(timedOut).toMatchObject({ state: 'TIMEOUT', failureReason: 'Timeout' });
-    expect(result.jobs.get('17')).toMatchObject({ state: 'CANCELLED', failureReason: 'Cancelled' });
+  const text = fixture('batch-query-finished.txt');
+  const ids = parseSqueueOutput(text).jobs.map((job) => job.id);
+  const result = parseBatchQueryOutput(ids, text);
+  const byName = new Map([...result.jobs.values()].map((job) => [job.name, job]));
+
+  it('reads a job killed by its time limit as TIMEOUT, with the exit signal', () => {
+    expect(byName.get('fx-timeout')).toMatchObject({
+      state: 'TIMEOUT',
+      reason: 'TimeLimit',
+      failureReason: 'Timeout',
+      exitCode: 0,
+      exitSignal: 15,
+      source: 'scontrol',
+    });
+  });
+
+  it('reads cancelled jobs as Cancelled, including the one whose name holds the separator', () => {
+    expect(byName.get('fx-long')).toMatchObject({
+      state: 'CANCELLED',
+      failureReason: 'Cancelled',
+      exitSignal: 15,
+    });
+    expect(byName.get('odd |~| name; $(id)')).toMatchObject({ state: 'CANCELLED', source: 'scontrol' });
+  });
+
+  it('asks scontrol only for finished jobs, never for the still-pending one', () => {
+    expect(byName.get('fx-too-many-cpus')).toMatchObject({ state: 'PENDING', source: 'squeue' });
+    expect(result.notFound).toEqual([]);
     expect([...result.jobs.values()].every(isFound)).toBe(true);
   });
 });
-
-function existsFixture(name: string): boolean {
-  try {
-    fixture(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('scontrol parsing', () => {
   it('keeps values with spaces and ignores the double space before the next key', () => {
