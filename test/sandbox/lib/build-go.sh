@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.sh
 . "$here/versions.sh"
 
-mkdir -p "$IBO_BIN" "$IBO_CACHE/build" "$IBO_CACHE/logs"
+mkdir -p "$IBO_BIN" "$IBO_CACHE/build" "$IBO_CACHE/logs" "$IBO_CACHE/locks"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
 stamp_ok() { [ -x "$IBO_BIN/$1" ] && [ "$(cat "$IBO_BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
@@ -18,39 +18,66 @@ timed() { # name, command...: runs, logs peak RSS and wall time
   /usr/bin/time -f "%M" -o "$IBO_CACHE/logs/$name.maxrss" "$@"
   echo "built $name in $((SECONDS - start)) s, peak RSS $(($(cat "$IBO_CACHE/logs/$name.maxrss") / 1024)) MiB" | tee "$IBO_CACHE/logs/$name.build"
 }
+# Two sandboxes (or a CI job and a developer) may build at once: one lock per binary makes the second wait
+# and then find the stamp, instead of both writing the same build folder.
+locked() { # lock name, command...
+  local name=$1; shift
+  (flock -n 9 || { echo "waiting for another build of $name (logs in $IBO_CACHE/logs)" >&2; flock 9; } && "$@") \
+    9>"$IBO_CACHE/locks/$name.lock"
+}
+# Binaries are linked next to their final place and renamed, so a reader never sees half a file.
+install_bin() { mv -f "$IBO_BIN/.$1.partial" "$IBO_BIN/$1"; }
 
-build_etcd() {
+build_etcd() { stamp_ok etcd "$ETCD_VERSION" || locked etcd build_etcd_locked; }
+build_etcd_locked() {
   stamp_ok etcd "$ETCD_VERSION" && return 0
-  local d="$IBO_CACHE/build/etcd"
-  rm -rf "$d" && mkdir -p "$d" && cp "$here/../go/etcd/main.go" "$d/"
+  local d="$IBO_CACHE/build/etcd-$ETCD_VERSION"
+  rm -rf "$d" && mkdir -p "$d" && cp "$here/../../go/etcd/main.go" "$d/" || return 1
+  # Its own module, so etcd's dependency versions never meet Kubernetes' ones. Every step is chained with
+  # && because `all` calls this under `||`, where bash ignores set -e.
   (cd "$d" && printf 'module ibo.local/etcd\n\ngo 1.24\n' >go.mod &&
-    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
-    timed etcd go build -o "$IBO_BIN/etcd" .)
-  stamp etcd "$ETCD_VERSION"
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy &&
+    timed etcd go build -trimpath -o "$IBO_BIN/.etcd.partial" .) &&
+    install_bin etcd && stamp etcd "$ETCD_VERSION"
 }
 
+# k8s.io/kubernetes refuses `go install` because its go.mod replaces the staging modules (k8s.io/api, ...)
+# with local folders. A wrapper module requires it and points each staging module at its published v0.X.Y.
+kube_staging_modules() {
+  local mod
+  mod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | jq -r .GoMod)
+  # The staging modules are exactly the k8s.io requires pinned at v0.0.0 in that tag's go.mod.
+  awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" {print $1}' "$mod" | sort -u
+}
 build_kube() {
+  { stamp_ok kube-apiserver "$KUBE_VERSION" && stamp_ok kubectl "$KUBE_VERSION"; } || locked kube build_kube_locked
+}
+build_kube_locked() {
   stamp_ok kube-apiserver "$KUBE_VERSION" && stamp_ok kubectl "$KUBE_VERSION" && return 0
-  local d="$IBO_CACHE/build/kube" staging
-  rm -rf "$d" && mkdir -p "$d" && cp "$here/../go/kube/tools.go" "$d/"
-  # The staging modules are the k8s.io requires pinned at v0.0.0 in that tag's go.mod.
-  staging=$(curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$KUBE_VERSION.mod" |
-    awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" {print $1}')
-  [ -n "$staging" ] || { echo "could not read staging modules of $KUBE_VERSION" >&2; return 1; }
+  local d="$IBO_CACHE/build/kube-$KUBE_VERSION" staging
+  rm -rf "$d" && mkdir -p "$d" && cp "$here/../../go/kube/tools.go" "$d/" || return 1
+  staging=$(kube_staging_modules) || return 1
+  [ "$(echo "$staging" | wc -w)" -ge 20 ] || { echo "could not read staging modules of $KUBE_VERSION" >&2; return 1; }
   {
     printf 'module ibo.local/kube\n\ngo 1.24\n\nrequire k8s.io/kubernetes %s\n\n' "$KUBE_VERSION"
     for m in $staging; do printf 'replace %s => %s %s\n' "$m" "$m" "${KUBE_VERSION/v1./v0.}"; done
   } >"$d/go.mod"
-  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-    timed kube-apiserver go build -o "$IBO_BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-    timed kubectl go build -o "$IBO_BIN/kubectl" k8s.io/kubernetes/cmd/kubectl)
-  stamp kube-apiserver "$KUBE_VERSION"; stamp kubectl "$KUBE_VERSION"
+  (cd "$d" && go mod tidy &&
+    timed kube-apiserver go build -trimpath -o "$IBO_BIN/.kube-apiserver.partial" k8s.io/kubernetes/cmd/kube-apiserver &&
+    timed kubectl go build -trimpath -o "$IBO_BIN/.kubectl.partial" k8s.io/kubernetes/cmd/kubectl) &&
+    install_bin kube-apiserver && install_bin kubectl &&
+    stamp kube-apiserver "$KUBE_VERSION" && stamp kubectl "$KUBE_VERSION"
 }
 
-build_helm() {
+build_helm() { stamp_ok helm "$HELM_VERSION" || locked helm build_helm_locked; }
+build_helm_locked() {
   stamp_ok helm "$HELM_VERSION" && return 0
-  GOBIN="$IBO_BIN" timed helm go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  stamp helm "$HELM_VERSION"
+  local d="$IBO_CACHE/build/helm-$HELM_VERSION"
+  rm -rf "$d" && mkdir -p "$d" || return 1
+  # helm's go.mod has no replace directives, so `go install pkg@version` works; GOBIN is a private folder
+  # so the binary reaches $IBO_BIN by rename only.
+  GOBIN="$d" timed helm go install -trimpath "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" &&
+    mv -f "$d/helm" "$IBO_BIN/helm" && stamp helm "$HELM_VERSION"
 }
 
 # Go module zips drop every vendor/ folder, so llama.cpp's vendored single-header libraries are missing
@@ -77,6 +104,7 @@ build_ollama() {
 
 case "${1:-all}" in
   etcd) build_etcd ;; kube) build_kube ;; helm) build_helm ;; ollama) build_ollama ;;
-  all) build_ollama; build_etcd; build_kube; build_helm ;;
+  # One failing binary must not keep the others from building; the exit code still reports it.
+  all) rc=0; for b in build_ollama build_etcd build_kube build_helm; do "$b" || rc=1; done; exit $rc ;;
   *) echo "usage: $0 [etcd|kube|helm|ollama|all]" >&2; exit 2 ;;
 esac
