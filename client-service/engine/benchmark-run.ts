@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Agent } from 'undici';
 import type { RunState, RunStatus, StartRunRequest } from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
@@ -77,6 +78,8 @@ export class BenchmarkRun {
       model: this.model,
       progress: () => this.progress(),
     });
+    // Every request in flight listens on the run's abort signal; thousands of listeners are expected.
+    setMaxListeners(0, this.abort.signal);
     this.done = this.execute();
   }
 

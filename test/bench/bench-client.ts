@@ -1,0 +1,205 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type StartRunInput, StartRunRequest } from '../../client-service/api-schema.js';
+import { BenchmarkRun } from '../../client-service/engine/benchmark-run.js';
+import { RunPusher } from '../../client-service/engine/run-pusher.js';
+import { distribution } from '../../client-service/metrics.js';
+import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synthetic-ollama/server.js';
+
+/**
+ * npm run bench:client — the client engine against the synthetic token server, which runs in its own
+ * process (the other core) and stamps ground truth on the same monotonic clock. Prints:
+ *  1. measurement error (client TTFT − server TTFT) p50/p99 at 64, 256 and 1,024 concurrent streams
+ *  2. the highest streamed request rate (32 tokens each) and parsed tokens per CPU-second of the engine
+ *  3. memory per open stream
+ * Targets (issue 6): p50 error < 1 ms and p99 < 5 ms at 256 streams; ≥ 20,000 parsed tokens/s on one core.
+ * Options (env): BENCH_QUICK=1 for a short run.
+ */
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const QUICK = process.env.BENCH_QUICK === '1';
+
+interface Synthetic {
+  url: string;
+  child: ChildProcess;
+  configure(config: SyntheticConfigInput): Promise<void>;
+  reset(): Promise<void>;
+  stats(): Promise<SyntheticStats>;
+  truths(): Promise<GroundTruth[]>;
+  stop(): Promise<void>;
+}
+
+async function startSynthetic(): Promise<Synthetic> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/synthetic-ollama/main.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`synthetic server exited ${code}`)));
+  });
+  const post = async (path: string, body: unknown): Promise<void> => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  };
+  return {
+    url,
+    child,
+    configure: (config) => post('/_synthetic/config', config),
+    reset: () => post('/_synthetic/reset', {}),
+    stats: async () => (await (await fetch(`${url}/_synthetic/stats`)).json()) as SyntheticStats,
+    truths: async () => (await (await fetch(`${url}/_synthetic/ground-truth`)).json()) as GroundTruth[],
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function newRun(input: StartRunInput, ollamaUrl: string): BenchmarkRun {
+  return new BenchmarkRun(StartRunRequest.parse(input), {
+    ollamaUrl,
+    defaultModel: 'synthetic',
+    defaultBenchmark: 'bench',
+    files: () => null,
+    pusher: (run) =>
+      new RunPusher({
+        url: null,
+        benchmark: run.benchmark,
+        runId: run.runId,
+        model: run.model,
+        intervalMs: 60_000,
+        timeoutMs: 1000,
+        progress: run.progress,
+      }),
+  });
+}
+
+const fmt = (v: number | null | undefined, digits = 2): string => (v == null ? 'n/a' : v.toFixed(digits));
+
+async function measurementError(syn: Synthetic, streams: number): Promise<Record<string, number | null>> {
+  await syn.configure({ default: { firstTokenDelayMs: 200, interTokenDelayMs: 20, tokenCount: 8 } });
+  await syn.reset();
+  const rounds = QUICK ? 1 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
+  const id = `err-${streams}`;
+  // Warmup opens the keep-alive connections first, so connection setup is not counted as error.
+  const run = newRun(
+    { id, workload: { clients: streams, requestsPerClient: rounds, prompt: 'p', warmupRequests: streams } },
+    syn.url,
+  );
+  await run.done;
+  const truths = new Map((await syn.truths()).map((t) => [t.requestId, t]));
+  const errors: number[] = [];
+  for (const { record: r } of run.records()) {
+    if (r.warmup || !r.ok || r.ttftMs === null) continue;
+    const t = truths.get(`${id}-${r.index}`);
+    if (t?.firstTokenAtMs == null) continue;
+    errors.push(r.ttftMs - (t.firstTokenAtMs - t.receivedAtMs));
+  }
+  const d = distribution(errors);
+  return {
+    streams,
+    samples: errors.length,
+    p50: d.p50,
+    p99: d.p99,
+    mean: d.mean,
+    maxOpen: (await syn.stats()).maxOpenStreams,
+  };
+}
+
+async function throughput(syn: Synthetic): Promise<Record<string, number | null>> {
+  await syn.configure({ default: { firstTokenDelayMs: 0, interTokenDelayMs: 0, tokenCount: 32 } });
+  await syn.reset();
+  const clients = 64;
+  const perClient = QUICK ? 20 : 100;
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  const run = newRun(
+    { id: 'tput', workload: { clients, requestsPerClient: perClient, prompt: 'p' } },
+    syn.url,
+  );
+  await run.done;
+  const wallSeconds = (performance.now() - wallBefore) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const s = run.status().summary;
+  const chunks = run.records().reduce((n, m) => n + m.record.contentChunks + 1, 0);
+  return {
+    requests: s.counts.succeeded,
+    failed: s.counts.failed,
+    wallSeconds,
+    requestsPerSecond: s.requestsPerSecond,
+    tokensPerSecondWall: s.outputTokensPerSecond,
+    engineCpuSeconds: cpuSeconds,
+    parsedChunksPerCpuSecond: chunks / cpuSeconds,
+    requestsPerCpuSecond: s.counts.succeeded / cpuSeconds,
+  };
+}
+
+async function memoryPerStream(syn: Synthetic, streams: number): Promise<Record<string, number>> {
+  await syn.configure({ default: { firstTokenDelayMs: 15_000, interTokenDelayMs: 1, tokenCount: 1 } });
+  await syn.reset();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+  const run = newRun(
+    { id: `mem-${streams}`, workload: { clients: streams, requestsPerClient: 1, prompt: 'p' } },
+    syn.url,
+  );
+  const deadline = Date.now() + 60_000;
+  while ((await syn.stats()).openStreams < streams && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  gc?.();
+  const during = process.memoryUsage();
+  const open = (await syn.stats()).openStreams;
+  run.cancel();
+  await run.done;
+  return {
+    streams: open,
+    rssBytesPerStream: (during.rss - before.rss) / open,
+    heapBytesPerStream: (during.heapUsed - before.heapUsed) / open,
+    gcExposed: gc === undefined ? 0 : 1,
+  };
+}
+
+const syn = await startSynthetic();
+try {
+  console.log(
+    `bench-client: node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}${QUICK ? ' (quick)' : ''}`,
+  );
+  console.log('\n1. TTFT measurement error (client TTFT − server ground truth), ms');
+  console.log('streams  samples  p50     p99     mean    server max open');
+  for (const streams of [64, 256, 1024]) {
+    const r = await measurementError(syn, streams);
+    console.log(
+      `${String(streams).padEnd(8)} ${String(r.samples).padEnd(8)} ${fmt(r.p50, 3).padEnd(7)} ${fmt(r.p99, 3).padEnd(7)} ${fmt(r.mean, 3).padEnd(7)} ${r.maxOpen}`,
+    );
+  }
+  console.log('\n2. Streamed throughput, 32 tokens per request, 64 clients, no server delays');
+  const t = await throughput(syn);
+  console.log(
+    `   ${t.requests} requests (${t.failed} failed) in ${fmt(t.wallSeconds)} s: ${fmt(t.requestsPerSecond, 0)} req/s, ${fmt(t.tokensPerSecondWall, 0)} tokens/s wall`,
+  );
+  console.log(
+    `   engine CPU ${fmt(t.engineCpuSeconds)} s → ${fmt(t.parsedChunksPerCpuSecond, 0)} parsed chunks per CPU-second (one core), ${fmt(t.requestsPerCpuSecond, 0)} requests per CPU-second`,
+  );
+  console.log('\n3. Memory per open stream (1,000 streams held open by the server)');
+  const m = await memoryPerStream(syn, 1000);
+  console.log(
+    `   ${m.streams} open: ${fmt((m.rssBytesPerStream ?? 0) / 1024, 1)} KiB RSS and ${fmt((m.heapBytesPerStream ?? 0) / 1024, 1)} KiB heap per stream${m.gcExposed ? '' : ' (run with --expose-gc for steadier heap figures)'}`,
+  );
+} finally {
+  await syn.stop();
+}
