@@ -1,0 +1,177 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OllamaStreamClient } from './stream-client.js';
+
+/** A loopback server that writes exactly the bytes a case asks for, split into awkward chunks. */
+type Script = (res: ServerResponse) => void;
+const scripts = new Map<string, Script>();
+let server: Server;
+let client: OllamaStreamClient;
+let agent: Agent;
+
+function writeSplit(res: ServerResponse, text: string, pieces: number[]): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let at = 0;
+  const next = (): void => {
+    const size = pieces.shift();
+    if (size === undefined) {
+      if (at < bytes.length) res.write(bytes.subarray(at));
+      res.end();
+      return;
+    }
+    res.write(bytes.subarray(at, at + size));
+    at += size;
+    setTimeout(next, 2);
+  };
+  next();
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const script = scripts.get(String(req.headers['x-request-id']));
+      if (script === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      script(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  agent = new Agent({ connections: 8 });
+  client = new OllamaStreamClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, agent);
+});
+
+afterAll(async () => {
+  await agent.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const FINAL =
+  '{"done":true,"done_reason":"stop","eval_count":3,"eval_duration":30000000,"prompt_eval_count":4}\n';
+const tokens = ['{"response":"Hé"}\n', '{"response":"llo 🌍"}\n', '{"response":"!"}\n'].join('');
+
+async function stream(id: string, script: Script, timeoutMs = 5000, api: 'generate' | 'chat' = 'generate') {
+  scripts.set(id, script);
+  return client.generate({ model: 'm', api, prompt: 'p', requestId: id }, { timeoutMs, collectText: true });
+}
+
+describe('OllamaStreamClient', () => {
+  it('reads a stream split inside lines and inside UTF-8 characters', async () => {
+    const out = await stream('split', (res) => {
+      res.writeHead(200);
+      writeSplit(res, tokens + FINAL, [1, 3, 5, 2, 7, 11, 1, 1, 1]);
+    });
+    expect(out.ok).toBe(true);
+    expect(out.text).toBe('Héllo 🌍!');
+    expect(out.timings.contentChunkMs.length).toBeGreaterThanOrEqual(1);
+    expect(out.counts).toMatchObject({
+      evalCount: 3,
+      evalDurationNs: 30_000_000,
+      promptEvalCount: 4,
+      doneReason: 'stop',
+    });
+  });
+
+  it('reads chat messages', async () => {
+    const out = await stream(
+      'chat',
+      (res) => {
+        res.writeHead(200);
+        res.end(
+          '{"message":{"role":"assistant","content":"a"}}\n{"message":{"role":"assistant","content":"b"}}\n' +
+            FINAL,
+        );
+      },
+      5000,
+      'chat',
+    );
+    expect(out.ok).toBe(true);
+    expect(out.text).toBe('ab');
+  });
+
+  it('classifies an {"error"} line after HTTP 200 as a stream error, with its message', async () => {
+    const out = await stream('error-line', (res) => {
+      res.writeHead(200);
+      writeSplit(res, '{"response":"a"}\n{"error":"model runner crashed"}\n', [10, 4]);
+    });
+    expect(out).toMatchObject({
+      ok: false,
+      errorKind: 'stream_error',
+      errorMessage: 'model runner crashed',
+      httpStatus: 200,
+    });
+  });
+
+  it('classifies a stream that ends without done:true as a stream error', async () => {
+    const out = await stream('no-final', (res) => {
+      res.writeHead(200);
+      res.end('{"response":"a"}\n');
+    });
+    expect(out.errorKind).toBe('stream_error');
+  });
+
+  it('classifies a line that is not JSON as a stream error', async () => {
+    const out = await stream('garbage', (res) => {
+      res.writeHead(200);
+      res.end('<html>proxy error</html>\n');
+    });
+    expect(out.errorKind).toBe('stream_error');
+  });
+
+  it('classifies a non-200 answer as http_status and keeps the body', async () => {
+    const out = await stream('404', (res) => {
+      res.writeHead(404);
+      res.end('{"error":"model \\"m\\" not found"}');
+    });
+    expect(out).toMatchObject({ ok: false, errorKind: 'http_status', httpStatus: 404 });
+    expect(out.errorMessage).toContain('not found');
+  });
+
+  it('classifies a connection cut mid-stream as a connection error', async () => {
+    const out = await stream('cut', (res) => {
+      res.writeHead(200);
+      res.write('{"response":"a"}\n');
+      setTimeout(() => res.socket?.destroy(), 10);
+    });
+    expect(out.errorKind).toBe('connection');
+  });
+
+  it('classifies a server that stops sending as a timeout, after the timeout', async () => {
+    const out = await stream(
+      'stall',
+      (res) => {
+        res.writeHead(200);
+        res.write('{"response":"a"}\n');
+      },
+      200,
+    );
+    expect(out.errorKind).toBe('timeout');
+    expect(out.timings.contentChunkMs).toHaveLength(1);
+  });
+
+  it('reports a cancelled run as cancelled, not as a timeout or connection error', async () => {
+    scripts.set('cancel', (res) => {
+      res.writeHead(200);
+      res.write('{"response":"a"}\n');
+    });
+    const controller = new AbortController();
+    const pending = client.generate(
+      { model: 'm', api: 'generate', prompt: 'p', requestId: 'cancel' },
+      { timeoutMs: 5000, signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 50);
+    expect((await pending).errorKind).toBe('cancelled');
+  });
+
+  it('classifies a refused connection as a connection error', async () => {
+    const refused = new OllamaStreamClient('http://127.0.0.1:9', agent);
+    const out = await refused.generate({ model: 'm', api: 'generate', prompt: 'p' }, { timeoutMs: 2000 });
+    expect(out.errorKind).toBe('connection');
+    expect(out.errorMessage).toContain('ECONNREFUSED');
+  });
+});
