@@ -29,13 +29,22 @@ const clusterRelease = uniqueName('wide').slice(0, 20);
 const clusterNamespace = uniqueName('ibo-chart-wide');
 const tokenFiles: string[] = [];
 
-async function helmInstall(release: string, namespace: string, values: unknown): Promise<void> {
+/** Installs and returns what helm printed (NOTES.txt included). */
+async function helmInstall(
+  release: string,
+  namespace: string,
+  values: unknown,
+  extra: string[] = [],
+): Promise<string> {
   const result = await runHelm(
-    ['install', release, chartDir, '--namespace', namespace, '--values', valuesFile(values)],
+    ['install', release, chartDir, '--namespace', namespace, '--values', valuesFile(values), ...extra],
     helmEnv,
   );
   if (result.code !== 0) throw new Error(`helm install ${release} failed: ${result.stderr}`);
+  return result.stdout;
 }
+
+let namespacedInstallOutput = '';
 
 async function kubeconfigFor(namespace: string, serviceAccount: string): Promise<string> {
   const token = await mintServiceAccountToken(admin, namespace, serviceAccount, 600);
@@ -56,7 +65,7 @@ beforeAll(async () => {
   for (const namespace of [releaseNamespace, watched, elsewhere, clusterNamespace]) {
     await kubectlOk(['create', 'namespace', namespace]);
   }
-  await helmInstall(namespacedRelease, releaseNamespace, {
+  namespacedInstallOutput = await helmInstall(namespacedRelease, releaseNamespace, {
     rbac: { watchNamespaces: [watched] },
     tunnel: {
       namespace: watched,
@@ -115,6 +124,28 @@ describe('helm install into the sandbox apiserver', () => {
     for (const crd of ['inferencebenchmarks.hpcbench.io', 'slurmclusters.hpcbench.io']) {
       await kubectlOk(['get', 'customresourcedefinition', crd, '-o', 'name']);
     }
+  });
+});
+
+describe('NOTES.txt (printed by helm install)', () => {
+  it('gives the Grafana Ingress URL and the watched namespaces when the Ingress is on', () => {
+    const notes = namespacedInstallOutput.slice(namespacedInstallOutput.indexOf('NOTES:'));
+    expect(notes).toContain('http://grafana.example.org/');
+    expect(notes).toContain(`http://${namespacedRelease}-prometheus.${releaseNamespace}.svc:9090`);
+    expect(notes).toContain(`only watches these namespaces: ${watched}`);
+  });
+
+  it('tells how to reach Grafana through the tunnel Service with the default values', async () => {
+    const output = await helmInstall('notes-check', clusterNamespace, {}, ['--dry-run=server']);
+    const notes = output.slice(output.indexOf('NOTES:'));
+    expect(notes).toContain(`kubectl -n ${clusterNamespace} port-forward svc/notes-check-grafana 3000:3000`);
+  });
+
+  it('says how to turn the tunnel on when it is off', async () => {
+    const output = await helmInstall('notes-check', clusterNamespace, { tunnel: { enabled: false } }, [
+      '--dry-run=server',
+    ]);
+    expect(output.slice(output.indexOf('NOTES:'))).toContain('--set tunnel.enabled=true');
   });
 });
 
