@@ -17,11 +17,11 @@ export const TARGET_KINDS = ['prometheus', 'pushgateway', 'node', 'dcgm', 'clien
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /**
- * The `role` each job puts on its target files (and in the file name). The Ollama job's node-exporter and
- * DCGM exporter are `server` (the InferenceBenchmark's job role), the client-service job's are `client`,
- * the shared monitoring job's are `monitoring`; the node-exporter dashboards select on these.
+ * The `role` each job puts on its target files (and in the file name), as slurm-bridge/scripts writes them:
+ * the Ollama job's node-exporter and DCGM exporter are `ollama`, the client-service job's are `client`, the
+ * shared monitoring job's are `monitoring`. The node-exporter dashboards select on these.
  */
-export const TARGET_ROLES = { server: 'server', client: 'client', monitoring: 'monitoring' } as const;
+export const TARGET_ROLES = { ollama: 'ollama', client: 'client', monitoring: 'monitoring' } as const;
 
 export function monitoringDir(workDir: string): string {
   return posix.join(workDir, 'monitoring');

@@ -6,8 +6,8 @@ import { buildDashboard, type Dashboard, labelValuesVariable } from './dashboard
  * are told apart by the `role` label each job puts on its file_sd entry.
  */
 
-// `ollama` is accepted too, for target files written by hand or by older scripts.
-const OLLAMA_ROLES = `${TARGET_ROLES.server}|ollama`;
+// `server` (the InferenceBenchmark's name for the Ollama job's role) is accepted too.
+const OLLAMA_ROLES = `${TARGET_ROLES.ollama}|server`;
 const CLIENT_ROLES = TARGET_ROLES.client;
 
 // Virtual interfaces and pseudo file systems only add noise on shared HPC nodes.
