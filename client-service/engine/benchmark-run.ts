@@ -275,7 +275,7 @@ export class BenchmarkRun {
       this.lastEndMs = monotonicMs();
     }
     this.files?.append(m.record);
-    this.pusher.observe(m.record);
+    this.pusher.observe(m);
     this.deps.onRecord?.(m);
   }
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
-import type { PushgatewayReport, RequestRecord } from '../api-schema.js';
+import type { PushgatewayReport } from '../api-schema.js';
+import type { MeasuredRequest } from '../metrics.js';
 
 export const PUSH_JOB_NAME = 'inference-benchmark-client';
 
@@ -34,6 +35,7 @@ export class RunPusher {
   private readonly outputTokens: Counter;
   private readonly ttft: Histogram;
   private readonly e2e: Histogram;
+  private readonly itl: Histogram;
   private readonly tpot: Histogram;
   private readonly decodeTps: Gauge;
 
@@ -68,6 +70,10 @@ export class RunPusher {
       'Time to first token: request sent to first content chunk',
     );
     this.e2e = histogram('ibo_client_e2e_seconds', 'End-to-end latency: request sent to final chunk');
+    this.itl = histogram(
+      'ibo_client_itl_seconds',
+      'Inter-token latency: gaps between consecutive content chunks',
+    );
     this.tpot = histogram('ibo_client_tpot_seconds', 'Time per output token: (e2e - ttft) / (tokens - 1)');
     this.decodeTps = new Gauge({
       name: 'ibo_client_decode_tokens_per_second',
@@ -103,7 +109,7 @@ export class RunPusher {
     });
   }
 
-  observe(record: RequestRecord): void {
+  observe({ record, itlsMs }: MeasuredRequest): void {
     if (record.warmup) return;
     const model = this.opts.model;
     this.requests.inc({ model, outcome: record.ok ? 'success' : (record.errorKind ?? 'unknown') });
@@ -112,6 +118,8 @@ export class RunPusher {
     if (record.ttftMs !== null) this.ttft.observe({ model }, record.ttftMs / 1000);
     if (record.e2eMs !== null) this.e2e.observe({ model }, record.e2eMs / 1000);
     if (record.tpotMs !== null) this.tpot.observe({ model }, record.tpotMs / 1000);
+    const itl = this.itl.labels({ model });
+    for (const gapMs of itlsMs) itl.observe(gapMs / 1000);
     if (record.decodeTps !== null) this.decodeTps.set({ model }, record.decodeTps);
     if (record.clientTps !== null)
       this.legacyTps.set({ client_id: String(record.clientId), model }, record.clientTps);

@@ -235,6 +235,8 @@ describe('Pushgateway', () => {
     expect(
       lines.some((l) => l.startsWith('ibo_client_ttft_seconds_count{') && l.includes('benchmark="it"')),
     ).toBe(true);
+    // 6 requests × 4 gaps between 5 tokens.
+    expect(lines.some((l) => /^ibo_client_itl_seconds_count\{.*\} 24$/.test(l))).toBe(true);
   });
 
   it('never fails a run when the Pushgateway is down; the failures are counted and reported', async () => {
