@@ -22,11 +22,14 @@ export class OllamaService {
     return ollamaVersion(this.url, this.pool);
   }
 
-  query(request: QueryRequest & { model: string }): Promise<{ outcome: StreamOutcome; scheduledMs: number }> {
+  query(
+    request: QueryRequest & { model: string },
+  ): Promise<{ outcome: StreamOutcome; scheduledMs: number; startedAtWallMs: number }> {
+    const startedAtWallMs = Date.now();
     const scheduledMs = monotonicMs();
     return this.client
       .generate(request, { timeoutMs: request.requestTimeoutSeconds * 1000, collectText: true })
-      .then((outcome) => ({ outcome, scheduledMs }));
+      .then((outcome) => ({ outcome, scheduledMs, startedAtWallMs }));
   }
 
   close(): Promise<void> {

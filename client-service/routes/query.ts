@@ -12,7 +12,7 @@ export async function queryRoutes(
   app.post('/query', async (request): Promise<QueryResponse> => {
     const body = parseInput(QueryRequest, request.body, 'body');
     const model = resolveModel(body.model, opts.defaultModel);
-    const { outcome, scheduledMs } = await app.ollama.query({ ...body, model });
+    const { outcome, scheduledMs, startedAtWallMs } = await app.ollama.query({ ...body, model });
     const m = measuredRequest(
       {
         runId: 'query',
@@ -21,7 +21,7 @@ export async function queryRoutes(
         warmup: false,
         originMs: scheduledMs,
         scheduledStartMs: scheduledMs,
-        startedAtWallMs: Date.now(),
+        startedAtWallMs,
       },
       outcome,
     );
