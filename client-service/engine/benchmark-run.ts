@@ -39,7 +39,8 @@ export class BenchmarkRun {
   private message: string | null = null;
   private readonly startedAt = new Date();
   private finishedAt: Date | null = null;
-  private readonly originMs = monotonicMs();
+  /** Monotonic ms that the records' *StartMs fields count from. */
+  readonly originMs = monotonicMs();
   private windowStartMs: number | null = null;
   private windowEndMs: number | null = null;
   private lastArrivalMs: number | null = null;

@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { ErrorKind, OllamaApi } from '../api-schema.js';
@@ -54,6 +55,32 @@ const FinalChunk = z.object({
 });
 
 const ERROR_MESSAGE_CAP = 300;
+
+/**
+ * "Request sent" is when undici writes the request onto its connection, not when we asked it to: under a
+ * burst the event loop may take a while to get there, and that wait is the generator's own lag (reported
+ * as start lag), not the server's TTFT. undici announces the write on a diagnostics channel; requests are
+ * matched by their X-Request-Id.
+ */
+const headerWriteWaiters = new Map<string, () => void>();
+let headerWritesObserved = false;
+
+function observeHeaderWrites(): void {
+  if (headerWritesObserved) return;
+  headerWritesObserved = true;
+  subscribe('undici:client:sendHeaders', (message) => {
+    const headers = (message as { request?: { headers?: unknown } }).request?.headers;
+    if (!Array.isArray(headers)) return;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === 'x-request-id') {
+        headerWriteWaiters.get(String(headers[i + 1]))?.();
+        return;
+      }
+    }
+  });
+}
+
+let requestCounter = 0;
 
 function cap(text: string): string {
   return text.length > ERROR_MESSAGE_CAP ? `${text.slice(0, ERROR_MESSAGE_CAP)}…` : text;
@@ -137,6 +164,7 @@ export class OllamaStreamClient {
     baseUrl: string,
     private readonly dispatcher: Dispatcher,
   ) {
+    observeHeaderWrites();
     const url = new URL(baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -170,11 +198,23 @@ export class OllamaStreamClient {
       text,
     });
 
+    // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
+    const requestId = req.requestId ?? `ibo-${process.pid}-${++requestCounter}`;
+    const ownsWaiter = !headerWriteWaiters.has(requestId);
     try {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (req.requestId !== undefined) headers['x-request-id'] = req.requestId;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      };
       const body = requestBody(req);
+      // Until undici reports the write, "sent" is when we dispatched; the write time replaces it.
       timings.sentMs = monotonicMs();
+      if (ownsWaiter) {
+        headerWriteWaiters.set(requestId, () => {
+          timings.sentMs = monotonicMs();
+          headerWriteWaiters.delete(requestId);
+        });
+      }
       const response = await this.dispatcher.request({
         origin: this.origin,
         path: `${this.basePath}/api/${req.api}`,
@@ -262,6 +302,7 @@ export class OllamaStreamClient {
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onCancel);
+      if (ownsWaiter) headerWriteWaiters.delete(requestId);
     }
   }
 }
