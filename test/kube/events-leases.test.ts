@@ -93,4 +93,20 @@ describe('Events and Leases, the objects the operator writes besides its own', (
       await coordination.deleteNamespacedLease({ namespace, name });
     }
   });
+
+  it('a Lease time sent as a plain Date (three fractional digits) is refused with 400', async () => {
+    const refused = await coordination
+      .createNamespacedLease({
+        namespace,
+        body: {
+          metadata: { name: uniqueName('plain-date') },
+          spec: { holderIdentity: 'x', renewTime: new Date() },
+        },
+      })
+      .then(
+        () => 201,
+        (error: unknown) => statusCode(error),
+      );
+    expect(refused).toBe(400);
+  });
 });
