@@ -53,7 +53,7 @@ describe('sandbox down', () => {
 
     const daemonPids = readdirSync(pidDir)
       .filter((f) => f.endsWith('.pid'))
-      .map((f) => Number(readFileSync(join(pidDir, f), 'utf8').trim()));
+      .map((f) => Number(readFileSync(join(pidDir, f), 'utf8').trim().split(/\s+/)[0])); // "<pid> <program>"
     expect(daemonPids.length).toBeGreaterThanOrEqual(4); // munged, slurmctld, slurmd, sshd
     const userPids = processesOf(hpc.ssh.user);
     expect(userPids.length).toBeGreaterThan(0);

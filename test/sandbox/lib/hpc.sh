@@ -14,7 +14,7 @@ templates=$(cd "$here/../hpc" && pwd)
 . "$here/common.sh"
 
 HPC_DIR=$IBO_SANDBOX_DIR/hpc
-PID_DIR=$HPC_DIR/pids # one file per process `up` started; `down` stops exactly these
+PID_DIR=$HPC_DIR/pids # one file per process `up` started ("<pid> <program>"); `down` stops exactly these
 DESCRIPTION=$IBO_SANDBOX_DIR/hpc.json
 
 SSH_HOST=127.0.0.1
@@ -101,6 +101,9 @@ phase_go_builds() {
   fi
 }
 
+# Records a process `up` started: its PID and the program it must still run to be stopped by `down`.
+record_pid() { printf '%s %s\n' "$2" "$3" >"$PID_DIR/$1.pid"; } # name, pid, program
+
 # ---------------------------------------------------------------------------------------------- user
 phase_user() {
   if ! id "$SSH_USER" >/dev/null 2>&1; then
@@ -161,8 +164,8 @@ phase_model() {
   setpriv --reuid="$SSH_USER" --regid="$SSH_USER" --init-groups env HOME="$USER_HOME" OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$MODELS_DIR" \
     /usr/local/bin/ollama serve >"$HPC_DIR/ollama-import.log" 2>&1 &
   pid=$!
-  echo "$pid" >"$PID_DIR/ollama-import.pid"
-  if ! wait_until 60 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/version"; then
+  record_pid ollama-import "$pid" ollama
+  if ! wait_until 60 curl -fs -o /dev/null "http://127.0.0.1:$port/api/version"; then
     stop_pid "$pid"; die "temporary ollama serve did not answer; see $HPC_DIR/ollama-import.log"
   fi
   # The client reads the GGUF (root may read the cache) and uploads it to the server as a blob.
@@ -181,11 +184,15 @@ munged_running() { pgrep -u munge -x munged >/dev/null; }
 phase_munge() {
   install -d -o munge -g munge -m 0755 /run/munge
   [[ -s /etc/munge/munge.key ]] || { mungekey --create --force && chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key; }
-  munged_running && return 0
+  if munged_running; then
+    # Ours only if an earlier `up` started it; a munged that ran before the sandbox is left alone by `down`.
+    [[ -e $PID_DIR/munged.pid ]] && record_pid munged "$(pid_from_file /run/munge/munged.pid)" munged
+    return 0
+  fi
   # munged refuses to run as root ("Keyfile is insecure").
   runuser -u munge -- /usr/sbin/munged
   wait_until 10 test -s /run/munge/munged.pid || die "munged did not start"
-  cp /run/munge/munged.pid "$PID_DIR/munged.pid"
+  record_pid munged "$(pid_from_file /run/munge/munged.pid)" munged
   wait_until 10 munge_works || die "munged started but munge -n fails"
 }
 munge_works() { munge -n </dev/null | unmunge >/dev/null 2>&1; }
@@ -242,14 +249,16 @@ phase_slurm() {
     port_owned_by "$SLURMCTLD_PORT" slurmctld || die "port $SLURMCTLD_PORT is taken; set IBO_SLURMCTLD_PORT"
     /usr/sbin/slurmctld
     wait_until 15 slurmctld_running || die "slurmctld did not start; see $SLURM_DIR/log/slurmctld.log"
-    cp "$SLURM_DIR/slurmctld.pid" "$PID_DIR/slurmctld.pid"
   fi
+  # Its pid file lives in our state dir, so it is ours even when someone else restarted it.
+  record_pid slurmctld "$(pid_from_file "$SLURM_DIR/slurmctld.pid")" slurmctld
   if ! slurmd_running; then
     port_owned_by "$SLURMD_PORT" slurmd || die "port $SLURMD_PORT is taken; set IBO_SLURMD_PORT"
     /usr/sbin/slurmd -N localhost
     wait_until 15 slurmd_running || die "slurmd did not start; see $SLURM_DIR/log/slurmd.log"
-    cp "$SLURM_DIR/slurmd.pid" "$PID_DIR/slurmd.pid"
   fi
+  # Its pid file lives in our state dir, so it is ours even when someone else restarted it.
+  record_pid slurmd "$(pid_from_file "$SLURM_DIR/slurmd.pid")" slurmd
   if ! wait_until 30 node_usable; then
     # A drain or down state survives in StateSaveLocation (for example after a crash); clear it once.
     log "node state is '$(node_state)'; resuming it"
@@ -287,8 +296,9 @@ phase_sshd() {
     port_owned_by "$SSH_PORT" sshd || die "port $SSH_PORT is taken; set IBO_SSH_PORT"
     /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log"
     wait_until 10 sshd_running || die "sshd did not start; see $SSHD_DIR/sshd.log"
-    cp "$SSHD_DIR/sshd.pid" "$PID_DIR/sshd.pid"
   fi
+  # Its pid file lives in our state dir, so it is ours even when someone else restarted it.
+  record_pid sshd "$(pid_from_file "$SSHD_DIR/sshd.pid")" sshd
   wait_until 10 port_listening "$SSH_PORT" || die "sshd is not listening on $SSH_PORT"
 }
 
@@ -355,12 +365,16 @@ cmd_down() {
   stop_slurm_daemons
   stop_pidfile "$SSHD_DIR/sshd.pid" sshd 10
   rm -f "$PID_DIR/sshd.pid"
-  local f pid
-  # Whatever else `up` started (munged, a temporary ollama serve of an interrupted import).
+  local f pid program
+  # Whatever else `up` started (munged, a temporary ollama serve of an interrupted import). A PID that
+  # now runs another program was recycled, and is left alone.
   for f in "$PID_DIR"/*.pid; do
     [[ -e $f ]] || continue
-    pid=$(pid_from_file "$f")
-    [[ -n $pid ]] && { log "stopping $(basename "$f" .pid) (pid $pid)"; stop_pid "$pid" 10; }
+    read -r pid program <"$f" || true
+    if [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" && ps -o args= -p "$pid" | grep -qF -- "${program:-?}"; then
+      log "stopping $(basename "$f" .pid) (pid $pid)"
+      stop_pid "$pid" 10
+    fi
     rm -f "$f"
   done
   # Every process of the sandbox's own user belongs to the sandbox: leftovers of jobs and ssh sessions.
