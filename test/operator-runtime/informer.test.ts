@@ -181,7 +181,7 @@ describe('ResilientInformer on a real kube-apiserver', () => {
     await informer.stop();
   });
 
-  it('should report objects that vanished between two periodic relists as deleted', async () => {
+  it('should relist periodically and report every live object again as a resync update', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
     const { informer, seen } = recordingInformer({
       kubeConfig: throughProxy,
