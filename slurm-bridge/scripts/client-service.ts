@@ -75,10 +75,11 @@ export function clientServiceJobScript(input: ClientServiceJobOptions): string {
     'IBO_PORT=$(ibo_free_port)',
     `${runtimeCommand(runtime, argv)} &`,
     `ibo_wait_tcp "$${HOST_VAR}" "$IBO_PORT" ${opts.readyTimeoutSeconds}`,
-    `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
-    `echo "client-service listens on $${HOST_VAR}:$IBO_PORT"`,
     client.register.trimEnd(),
     nodeExporterBlock(node.register),
+    // Last: the endpoint file tells the operator everything of this job is up.
+    `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
+    `echo "client-service listens on $${HOST_VAR}:$IBO_PORT"`,
     superviseTail(),
   ].join('\n');
 }

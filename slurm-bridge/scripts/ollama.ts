@@ -73,10 +73,11 @@ export function ollamaJobScript(input: OllamaJobOptions): string {
     ...Object.entries(opts.env).map(([name, value]) => exportLine(name, value)),
     `${serve} &`,
     `ibo_wait_tcp "$${HOST_VAR}" "$IBO_PORT" ${opts.readyTimeoutSeconds}`,
-    `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
-    'echo "ollama listens on $OLLAMA_HOST"',
     nodeExporterBlock(node.register),
     dcgmBlock(opts.runtime.gpu ?? false, dcgm.register),
+    // Last: the endpoint file tells the operator everything of this job is up.
+    `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
+    'echo "ollama listens on $OLLAMA_HOST"',
     superviseTail(),
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointsFile, targetsDir } from '../../slurm-bridge/monitoring/layout.js';
+import { endpointsFile, scrapeTokenFile, targetsDir } from '../../slurm-bridge/monitoring/layout.js';
 import { clientServiceJobScript } from '../../slurm-bridge/scripts/client-service.js';
 import { monitoringJobScript } from '../../slurm-bridge/scripts/monitoring.js';
 import { ollamaJobScript } from '../../slurm-bridge/scripts/ollama.js';
@@ -82,14 +82,17 @@ afterAll(async () => {
 describe('job scripts run for real in the sandbox and answer through forward()', () => {
   let pushgatewayUrl = '';
   let ollamaUrl = '';
+  let prometheus: SshForward | null = null;
 
   it('the monitoring job starts Prometheus and Pushgateway, registers targets, and cleans up on cancel', async () => {
+    await files.uploadAtomic(scrapeTokenFile(workDir), randomBytes(24).toString('hex'), 0o600);
     const id = await submit('monitoring', monitoringJobScript({ workDir, scrapeIntervalSeconds: 5 }));
     const endpoints = JSON.parse(await endpoint(endpointsFile(workDir), id)) as Record<string, string | null>;
     expect(endpoints.grafana).toBeNull(); // no Grafana in the sandbox: skipped cleanly
     expect(endpoints.slurmJobId).toBe(id);
-    const prometheus = forwardTo(endpoints.prometheus ?? '');
-    const ready = await fetch(prometheus.url('/-/ready'), { dispatcher: prometheus });
+    const forward = forwardTo(endpoints.prometheus ?? '');
+    prometheus = forward;
+    const ready = await fetch(forward.url('/-/ready'), { dispatcher: forward });
     expect(ready.status).toBe(200);
     const pushgateway = forwardTo(endpoints.pushgateway ?? '');
     expect((await fetch(pushgateway.url('/-/ready'), { dispatcher: pushgateway })).status).toBe(200);
@@ -102,8 +105,8 @@ describe('job scripts run for real in the sandbox and answer through forward()',
     }
     // Prometheus discovers itself through file_sd and scrapes it.
     await waitFor('Prometheus to see its own target up', async () => {
-      const response = await fetch(prometheus.url('/api/v1/query?query=up%7Bjob%3D%22prometheus%22%7D'), {
-        dispatcher: prometheus,
+      const response = await fetch(forward.url('/api/v1/query?query=up%7Bjob%3D%22prometheus%22%7D'), {
+        dispatcher: forward,
       });
       const body = (await response.json()) as { data: { result: Array<{ value: [number, string] }> } };
       return body.data.result.some((sample) => sample.value[1] === '1') ? true : undefined;
@@ -158,6 +161,7 @@ describe('job scripts run for real in the sandbox and answer through forward()',
         endpointFile: endpointPath,
         targetsDir: targetsDir(workDir),
         tokenFile,
+        metricsTokenFile: scrapeTokenFile(workDir),
         ollamaUrl: ollamaUrl || 'http://127.0.0.1:1',
         ...(pushgatewayUrl ? { pushgatewayUrl } : {}),
         outputDir: posix.join(workDir, 'bench', 'results'),
@@ -171,6 +175,32 @@ describe('job scripts run for real in the sandbox and answer through forward()',
     expect(health.status).toBe(200);
     const clientTargets = await files.list(posix.join(targetsDir(workDir), 'client'));
     expect(clientTargets.map((entry) => entry.name)).toEqual([`client-${id}.json`]);
+  });
+
+  it('Prometheus scrapes the targets the jobs registered, including client /metrics with the scrape token', async (context) => {
+    if (!prometheus || !ollamaUrl) context.skip('needs the monitoring and Ollama jobs above');
+    const forward = prometheus as SshForward;
+    const upByJob = async (): Promise<Record<string, string>> => {
+      const response = await fetch(forward.url(`/api/v1/query?query=${encodeURIComponent('up')}`), {
+        dispatcher: forward,
+      });
+      const body = (await response.json()) as {
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
+      return Object.fromEntries(
+        body.data.result.map((s) => [`${s.metric.job}/${s.metric.role}`, s.value[1]]),
+      );
+    };
+    const expected = ['node/ollama', 'client/client', 'pushgateway/monitoring'];
+    const up = await waitFor(
+      `up == 1 for ${expected.join(', ')}`,
+      async () => {
+        const now = await upByJob();
+        return expected.every((key) => now[key] === '1') ? now : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    expect(up['client/client']).toBe('1');
   });
 
   it('cancelling the jobs removes their endpoint and target files (EXIT traps)', async () => {
