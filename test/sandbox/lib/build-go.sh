@@ -49,12 +49,25 @@ kube_staging_modules() {
   # The staging modules are exactly the k8s.io requires pinned at v0.0.0 in that tag's go.mod.
   awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" {print $1}' "$mod" | sort -u
 }
+# Release builds stamp the version into the binaries with -X; without it both report v0.0.0-master, which
+# kubectl refuses to parse and helm compares against charts' kubeVersion. The suffix of the stamp makes
+# binaries built before this was added rebuild (a relink: the compiled packages stay in the Go cache).
+KUBE_STAMP="$KUBE_VERSION+ldflags"
+kube_ldflags() {
+  local minor pkg flags=""
+  minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit= -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  echo "$flags"
+}
 build_kube() {
-  { stamp_ok kube-apiserver "$KUBE_VERSION" && stamp_ok kubectl "$KUBE_VERSION"; } || locked kube build_kube_locked
+  { stamp_ok kube-apiserver "$KUBE_STAMP" && stamp_ok kubectl "$KUBE_STAMP"; } || locked kube build_kube_locked
 }
 build_kube_locked() {
-  stamp_ok kube-apiserver "$KUBE_VERSION" && stamp_ok kubectl "$KUBE_VERSION" && return 0
-  local d="$IBO_CACHE/build/kube-$KUBE_VERSION" staging
+  stamp_ok kube-apiserver "$KUBE_STAMP" && stamp_ok kubectl "$KUBE_STAMP" && return 0
+  local d="$IBO_CACHE/build/kube-$KUBE_VERSION" staging ldflags
   rm -rf "$d" && mkdir -p "$d" && cp "$here/../../go/kube/tools.go" "$d/" || return 1
   staging=$(kube_staging_modules) || return 1
   [ "$(echo "$staging" | wc -w)" -ge 20 ] || { echo "could not read staging modules of $KUBE_VERSION" >&2; return 1; }
@@ -62,11 +75,13 @@ build_kube_locked() {
     printf 'module ibo.local/kube\n\ngo 1.24\n\nrequire k8s.io/kubernetes %s\n\n' "$KUBE_VERSION"
     for m in $staging; do printf 'replace %s => %s %s\n' "$m" "$m" "${KUBE_VERSION/v1./v0.}"; done
   } >"$d/go.mod"
+  ldflags=$(kube_ldflags)
   (cd "$d" && go mod tidy &&
-    timed kube-apiserver go build -trimpath -o "$IBO_BIN/.kube-apiserver.partial" k8s.io/kubernetes/cmd/kube-apiserver &&
-    timed kubectl go build -trimpath -o "$IBO_BIN/.kubectl.partial" k8s.io/kubernetes/cmd/kubectl) &&
+    timed kube-apiserver go build -trimpath -ldflags "$ldflags" -o "$IBO_BIN/.kube-apiserver.partial" \
+      k8s.io/kubernetes/cmd/kube-apiserver &&
+    timed kubectl go build -trimpath -ldflags "$ldflags" -o "$IBO_BIN/.kubectl.partial" k8s.io/kubernetes/cmd/kubectl) &&
     install_bin kube-apiserver && install_bin kubectl &&
-    stamp kube-apiserver "$KUBE_VERSION" && stamp kubectl "$KUBE_VERSION"
+    stamp kube-apiserver "$KUBE_STAMP" && stamp kubectl "$KUBE_STAMP"
 }
 
 build_helm() { stamp_ok helm "$HELM_VERSION" || locked helm build_helm_locked; }
