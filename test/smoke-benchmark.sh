@@ -22,7 +22,10 @@ login="$(hpc ssh.user)@$(hpc ssh.host)"
 job='' forward_pid=''
 cleanup() {
   if [[ -n $forward_pid ]]; then kill "$forward_pid" 2>/dev/null || true; fi
-  if [[ -n $job ]]; then "${ssh_cmd[@]}" "$login" "scancel $job" || true; fi
+  # A login node may drop a connection now and then; the job must not outlive the benchmark.
+  if [[ -n $job ]]; then
+    for _ in 1 2 3 4 5; do "${ssh_cmd[@]}" "$login" "scancel $job" && break; sleep 1; done
+  fi
 }
 trap cleanup EXIT
 
@@ -49,7 +52,7 @@ local_port=$(node -e 'const s=require("node:net").createServer();s.listen(0,"127
 forward_pid=$!
 base=http://127.0.0.1:$local_port
 until_t=$(deadline 30)
-until curl -fsS -o /dev/null "$base/api/version"; do
+until curl -fs -o /dev/null "$base/api/version"; do
   kill -0 "$forward_pid" 2>/dev/null || { echo "ssh port forward exited" >&2; exit 1; }
   (($(date +%s) < until_t)) || { echo "no answer through the forward" >&2; exit 1; }
   sleep 0.2

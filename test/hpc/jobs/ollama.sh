@@ -1,5 +1,5 @@
 #!/bin/bash
-#SBATCH --job-name=ibo-ollama
+#SBATCH --job-name=ibo-sandbox-ollama
 #SBATCH --time=30
 # Serves Ollama on a free loopback port with the sandbox's shared model folder, and once it answers writes
 # {"ollama": "127.0.0.1:<port>"} to ~/hpcbench/test-endpoints/<job id>.json. Used by the sandbox tests,
