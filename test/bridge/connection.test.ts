@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
@@ -86,6 +88,10 @@ describe('one shared SSH connection to the sandbox login node', () => {
     const onState = (state: ConnectionState) => states.push(state.status);
     connection.on('state', onState);
     const before = connection.connects;
+    const web = createServer((_req, res) => res.end('through the tunnel'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const webPort = (web.address() as AddressInfo).port;
+    const listener = await connection.listen(0, () => ({ host: '127.0.0.1', port: webPort }));
     const inFlight = connection.exec('sleep 20; echo late').catch((err: Error) => err);
     await connection.exec('true');
     await restartSshd(hpc, sandbox.stateDir);
@@ -104,6 +110,10 @@ describe('one shared SSH connection to the sandbox login node', () => {
     expect(connection.connects).toBe(before + 1);
     expect(connection.state.status).toBe('connected');
     expect(states).toContain('connecting');
+    // A local listener opened before the restart keeps working: each new connection uses the new session.
+    expect(await (await fetch(`http://127.0.0.1:${listener.port}/`)).text()).toBe('through the tunnel');
+    await listener.close();
+    web.close();
     connection.off('state', onState);
   });
 });
