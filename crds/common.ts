@@ -57,6 +57,16 @@ export function withRules<S extends z.ZodType>(schema: S, rules: DualRule<z.outp
   }) as S;
 }
 
+/**
+ * Makes an object field optional with, as its default, the object its own field defaults give. The apiserver
+ * checks a CRD default against the CEL rules WITHOUT first applying the nested defaults, so a bare `{}` default
+ * fails rules that read defaulted children; the full object passes, and zod fills the very same value. A
+ * function, so every parse gets its own copy to mutate.
+ */
+export function defaultedObject<S extends z.ZodType>(schema: S) {
+  return schema.default(() => schema.parse({}) as z.util.NoUndefined<z.output<S>>);
+}
+
 // --- SLURM time limits -------------------------------------------------------------------------------------
 
 /**

@@ -3,6 +3,7 @@ import { BenchmarkResults } from './benchmark-results.js';
 import {
   API_VERSION,
   Conditions,
+  defaultedObject,
   ENV_NAME_PATTERN,
   HostPort,
   ImageReference,
@@ -263,11 +264,11 @@ export const InferenceBenchmarkSpec = z
   .strictObject({
     clusterRef: ClusterReference,
     model: ModelSpec,
-    slurm: SlurmPlacement.prefault({}),
-    workload: Workload.prefault({}),
-    server: ServerSpec.prefault({}),
-    clientService: ClientServicePlacement.prefault({}),
-    monitoring: BenchmarkMonitoring.prefault({}),
+    slurm: defaultedObject(SlurmPlacement),
+    workload: defaultedObject(Workload),
+    server: defaultedObject(ServerSpec),
+    clientService: defaultedObject(ClientServicePlacement),
+    monitoring: defaultedObject(BenchmarkMonitoring),
     cleanupPolicy: CleanupPolicy.default('Delete').describe(
       'What happens to the server and client jobs after the run: Delete cancels them, Keep leaves them running (until their time limit) for inspection.',
     ),

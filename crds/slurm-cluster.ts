@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   API_VERSION,
   Conditions,
+  defaultedObject,
   HostPort,
   MODULE_NAME_PATTERN,
   ObjectMeta,
@@ -138,7 +139,7 @@ export const SlurmClusterSpec = z
         'Environment modules every job loads first (module load …), e.g. env/release/2024.1, Apptainer.',
       ),
     defaults: ClusterDefaults.optional(),
-    monitoring: ClusterMonitoring.prefault({}),
+    monitoring: defaultedObject(ClusterMonitoring),
   })
   .describe('How to reach one SLURM cluster over SSH, and what its jobs share.');
 export type SlurmClusterSpec = z.infer<typeof SlurmClusterSpec>;
