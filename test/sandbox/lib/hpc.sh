@@ -371,7 +371,8 @@ cmd_down() {
   for f in "$PID_DIR"/*.pid; do
     [[ -e $f ]] || continue
     read -r pid program <"$f" || true
-    if [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" && ps -o args= -p "$pid" | grep -qF -- "${program:-?}"; then
+    program=${program:-$(basename "$f" .pid)} # a bare PID (copied from a daemon's own pid file)
+    if [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" && ps -o args= -p "$pid" | grep -qF -- "$program"; then
       log "stopping $(basename "$f" .pid) (pid $pid)"
       stop_pid "$pid" 10
     fi
