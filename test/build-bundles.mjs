@@ -21,10 +21,15 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-// Some CommonJS dependencies call require() for node builtins; an ESM bundle has no require of its own.
+// Some CommonJS dependencies call require() for node builtins and read __dirname (ssh2's agent.js); an ESM
+// bundle has neither of its own.
 const requireShim = [
   "import { createRequire as __iboCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __iboFileURLToPath } from 'node:url';",
+  "import { dirname as __iboDirname } from 'node:path';",
   'const require = __iboCreateRequire(import.meta.url);',
+  'const __filename = __iboFileURLToPath(import.meta.url);',
+  'const __dirname = __iboDirname(__filename);',
 ].join('\n');
 
 let built = 0;
