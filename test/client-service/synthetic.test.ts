@@ -141,6 +141,27 @@ describe('open loop', () => {
     expect(Math.abs(serverRate - 100) / 100).toBeLessThan(0.05);
     expect(status.summary.scheduleLagMs?.p50).toBeLessThan(20);
   }, 120_000);
+
+  it('keeps at most maxConcurrency requests in flight and reports the wait as start lag', async () => {
+    synthetic.configure({ default: { firstTokenDelayMs: 100, interTokenDelayMs: 5, tokenCount: 2 } });
+    synthetic.reset();
+    await service.startRun({
+      id: 'open-capped',
+      workload: {
+        clients: 60,
+        requestsPerClient: 1,
+        prompt: 'p',
+        mode: 'open',
+        ratePerSecond: 200,
+        maxConcurrency: 5,
+      },
+    });
+    const status = await service.waitForRun('open-capped', 60_000);
+    expect(status.summary.counts.succeeded).toBe(60);
+    expect(synthetic.currentStats().maxOpenStreams).toBe(5);
+    // 60 requests of >100 ms through 5 slots take >1.2 s although they arrive within ~0.3 s.
+    expect(status.startLagMs.p99).toBeGreaterThan(100);
+  });
 });
 
 describe('cancel', () => {
