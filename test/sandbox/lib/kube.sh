@@ -119,7 +119,10 @@ start_daemon() { # name, command...
 }
 
 start_etcd() {
-  pidfile_alive "$KUBE_DIR/etcd.pid" "$IBO_BIN/etcd" && etcd_healthy && return 0
+  if pidfile_alive "$KUBE_DIR/etcd.pid" "$IBO_BIN/etcd"; then
+    wait_until 30 etcd_healthy && return 0
+    die "our etcd (pid $(pid_from_file "$KUBE_DIR/etcd.pid")) runs but is not healthy; see $KUBE_DIR/etcd.log"
+  fi
   port_listening "$ETCD_CLIENT_PORT" && die "port $ETCD_CLIENT_PORT is taken by something that is not our etcd"
   mkdir -p "$ETCD_DATA" && chmod 700 "$ETCD_DATA"
   # --unsafe-no-fsync: the sandbox's data is disposable, and fsync dominates etcd's latency on small disks.
@@ -134,7 +137,11 @@ start_etcd() {
 }
 
 start_apiserver() {
-  pidfile_alive "$KUBE_DIR/kube-apiserver.pid" "$IBO_BIN/kube-apiserver" && apiserver_ready && return 0
+  # Ours but not ready yet (another `up` just started it): wait for it rather than start a second one.
+  if pidfile_alive "$KUBE_DIR/kube-apiserver.pid" "$IBO_BIN/kube-apiserver"; then
+    wait_until 60 apiserver_ready && return 0
+    die "our kube-apiserver (pid $(pid_from_file "$KUBE_DIR/kube-apiserver.pid")) runs but is not ready; see $KUBE_DIR/kube-apiserver.log"
+  fi
   port_listening "$APISERVER_PORT" && die "port $APISERVER_PORT is taken by something that is not our kube-apiserver"
   # Flags in the style of controller-runtime's envtest. The advertise address is explicit because without a
   # default route the apiserver cannot pick one.
@@ -161,11 +168,16 @@ up_kube() {
   phase_end
   phase_begin kube-start
   mkdir -p "$KUBE_DIR" && chmod 700 "$KUBE_DIR"
+  # Two `up`s at once (two terminals, two test runs) must not both start etcd: the second waits here and
+  # then finds everything running.
+  exec 8>"$KUBE_DIR/up.lock"
+  flock 8
   ensure_pki
   start_etcd
   start_apiserver
   write_admin_kubeconfig
   write_fragment
+  flock -u 8
   phase_end
   log "kube-apiserver ready at $SERVER (kubeconfig $KUBECONFIG_ADMIN)"
   phase_summary
