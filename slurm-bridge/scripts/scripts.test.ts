@@ -31,6 +31,7 @@ describe('job scripts as text', () => {
     expect(script).toContain("export OLLAMA_MAX_LOADED_MODELS='2'");
     expect(script).toContain("export OLLAMA_MODELS='/shared/models'");
     expect(script).toContain("export OLLAMA_KEEP_ALIVE='-1'");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash expansions in the expected script text
     expect(script).toContain('export OLLAMA_HOST="${IBO_HOST}:${IBO_PORT}"');
     expect(script).toContain("'ollama' 'serve' &");
     expect(script).toContain('trap ibo_cleanup EXIT');
