@@ -1,3 +1,4 @@
+import type { RequestInit, Response } from 'undici';
 import type { SlurmClusterSpec } from '../../crds/index.js';
 import type {
   ConnectionState,
@@ -35,7 +36,10 @@ export interface ClusterSession {
    * one upload; later calls are answered from memory after a cheap existence check.
    */
   ensureUploaded(name: string, bytes: Buffer, mode?: number): Promise<string>;
-  /** fetch() to host:port on the cluster (a compute node), carried by an SSH direct-tcpip channel. */
+  /**
+   * undici's fetch() to http://host:port/... on the cluster (a compute node), carried by SSH direct-tcpip
+   * channels of the shared connection. `timeoutMs` (default 10 s) bounds the whole request.
+   */
   fetch(url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
 }
 
