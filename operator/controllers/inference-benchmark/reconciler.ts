@@ -1,0 +1,955 @@
+import { randomBytes } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { type RunStatus, StartRunRequest } from '../../../client-service/api-schema.js';
+import {
+  BENCHMARK_FINALIZER,
+  BenchmarkConditionType,
+  BenchmarkPhase,
+  BenchmarkResults,
+  ConditionReason,
+  DEFAULT_PROMPT,
+  FORCE_DELETE_ANNOTATION,
+  formatFieldErrors,
+  formatProgress,
+  type InferenceBenchmarkSpec,
+  InferenceBenchmarkSpec as InferenceBenchmarkSpecSchema,
+  type InferenceBenchmarkStatus,
+  parseWith,
+  type SlurmClusterStatus,
+  TERMINAL_PHASES,
+} from '../../../crds/index.js';
+import {
+  clientServiceJobScript,
+  isFound,
+  isPending,
+  isTerminal,
+  type JobInfo,
+  ollamaJobScript,
+  pendingReasonIsHopeless,
+  SbatchError,
+  SshError,
+  type SubmitRequest,
+  sanitizeJobName,
+} from '../../../slurm-bridge/index.js';
+import { scrapeTokenFile, targetsDir } from '../../../slurm-bridge/monitoring/layout.js';
+import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
+import type { Clock } from '../../runtime/clock.js';
+import { findCondition, toKubeTime } from '../../runtime/conditions.js';
+import type { EventTarget, EventType } from '../../runtime/events.js';
+import {
+  keyToString,
+  type ObjectKey,
+  type ReconcileContext,
+  type Reconciler,
+} from '../../runtime/reconciler.js';
+import { describeEndedJob, reasonForEndedJob, slurmJobEntry } from './job-status.js';
+import { ModelPuller } from './model-puller.js';
+import { adoptJob, type OwnedJobFinder, squeueOwnedJobFinder } from './owned-jobs.js';
+import {
+  type JobRole,
+  jobLogPath,
+  jobName,
+  normalizeModelName,
+  type RunIdentity,
+  type RunPaths,
+  runIdentity,
+  runPaths,
+} from './run-identity.js';
+import { StatusDraft } from './status-draft.js';
+
+/** An InferenceBenchmark as the informer holds it: spec unvalidated until the reconcile parses it. */
+export interface BenchmarkObject extends k8s.KubernetesObject {
+  spec?: unknown;
+  status?: InferenceBenchmarkStatus;
+}
+
+export interface SlurmClusterObject extends k8s.KubernetesObject {
+  spec?: { monitoring?: { enabled?: boolean } };
+  status?: SlurmClusterStatus;
+}
+
+export interface ObjectCache<T> {
+  get(namespace: string, name: string): T | undefined;
+}
+
+export interface BenchmarkReconcilerDeps {
+  benchmarks: ObjectCache<BenchmarkObject>;
+  clusters: ObjectCache<SlurmClusterObject>;
+  registry: Pick<ClusterRegistry, 'lookup'>;
+  status: { patchStatus(current: BenchmarkObject, desired: InferenceBenchmarkStatus): Promise<unknown> };
+  finalizers: {
+    ensure(object: BenchmarkObject): Promise<BenchmarkObject | undefined>;
+    remove(object: BenchmarkObject): Promise<BenchmarkObject | undefined>;
+  };
+  events: { record(object: EventTarget, type: EventType, reason: string, message: string): Promise<void> };
+  clock: Clock;
+  /** The client-service bundle (dist/client-service.mjs); read once. */
+  clientBundle: () => Promise<Buffer>;
+  ownedJobs?: OwnedJobFinder;
+  newToken?: () => string;
+}
+
+/** How soon to look again while something on the cluster is starting, and while a run goes. */
+const STARTING_POLL_MS = 2_000;
+const RUN_POLL_MS = 3_000;
+const WAITING_FOR_CLUSTER_MS = 10_000;
+const SETTLED_CHECK_MS = 60_000;
+const LOG_TAIL_CHARS = 1_500;
+
+type StepOutcome = { readonly halt: true; readonly requeueAfterMs?: number } | undefined;
+const halt = (requeueAfterMs?: number): StepOutcome => ({
+  halt: true,
+  ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+});
+
+/** Everything one reconcile of one valid benchmark works with. */
+interface RunContext {
+  readonly object: BenchmarkObject;
+  readonly namespace: string;
+  readonly name: string;
+  readonly ownerKey: string;
+  readonly spec: InferenceBenchmarkSpec;
+  readonly run: RunIdentity;
+  readonly draft: StatusDraft;
+  readonly log: Logger;
+  session?: ClusterSession;
+  paths?: RunPaths;
+  ollamaEndpoint?: string;
+  clientEndpoint?: string;
+}
+
+/**
+ * The InferenceBenchmark pipeline (DESIGN.md "Reconcile pipeline"): a short list of named steps, each
+ * returning "go on", "halt (and look again later)" or throwing. Level-triggered: every step re-derives
+ * where the run stands from the cache, the job watcher and the cluster, so a restart anywhere resumes.
+ * Status is computed on a draft and written once at the end, only when it changed.
+ */
+export class InferenceBenchmarkReconciler implements Reconciler {
+  private readonly puller = new ModelPuller();
+  private readonly tokens = new Map<string, string>();
+  private readonly homes = new Map<string, string>();
+  /** Jobs submitted by this process, per tag and role: covers the moment before the cache shows our status. */
+  private readonly submitted = new Map<string, string>();
+  private readonly cleanedUp = new Set<string>();
+  private readonly ownedJobs: OwnedJobFinder;
+  private readonly newToken: () => string;
+
+  constructor(private readonly deps: BenchmarkReconcilerDeps) {
+    this.ownedJobs = deps.ownedJobs ?? squeueOwnedJobFinder;
+    this.newToken = deps.newToken ?? (() => randomBytes(32).toString('base64url'));
+  }
+
+  async reconcile(
+    key: ObjectKey,
+    context: ReconcileContext,
+  ): Promise<{ requeueAfterMs?: number } | undefined> {
+    const object = this.deps.benchmarks.get(key.namespace, key.name);
+    if (!object) return undefined;
+    if (object.metadata?.deletionTimestamp) return this.handleDeletion(object, key, context.log);
+
+    const generation = object.metadata?.generation ?? 1;
+    const draft = new StatusDraft(object.status, generation, this.deps.clock.now());
+    const parsed = parseWith(InferenceBenchmarkSpecSchema, object.spec);
+    if (!parsed.ok) {
+      const message = `invalid spec: ${formatFieldErrors(parsed.errors.map((e) => ({ ...e, field: `spec.${e.field}` })))}`;
+      draft.fail(BenchmarkConditionType.Ready, ConditionReason.InvalidSpec, message);
+      await this.commit(object, draft, context.log);
+      // Terminal: a spec this operator cannot read will not fix itself; a new generation re-runs us.
+      return undefined;
+    }
+
+    const withFinalizer = (await this.deps.finalizers.ensure(object)) ?? object;
+    const uid = object.metadata?.uid ?? '';
+    const run = runIdentity(uid, generation);
+    const ctx: RunContext = {
+      object: withFinalizer,
+      namespace: key.namespace,
+      name: key.name,
+      ownerKey: keyToString(key),
+      spec: parsed.value,
+      run,
+      draft,
+      log: context.log,
+    };
+
+    let outcome: StepOutcome;
+    try {
+      outcome = await this.runPipeline(ctx);
+    } catch (error) {
+      if (!(error instanceof SshError)) throw error;
+      // The shared connection reconnects by itself; look again soon instead of backing off for minutes.
+      context.log.warn({ err: error.message }, 'cluster connection trouble; retrying soon');
+      outcome = halt(RUN_POLL_MS);
+    }
+    await this.commit(ctx.object, draft, context.log);
+    return outcome?.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : undefined;
+  }
+
+  private async runPipeline(ctx: RunContext): Promise<StepOutcome> {
+    const steps = [
+      () => this.startRunOnNewGeneration(ctx),
+      () => this.resolveSession(ctx),
+      () => this.finishSettledRun(ctx),
+      () => this.ensureMonitoringReady(ctx),
+      () => this.ensureServer(ctx),
+      () => this.ensureClient(ctx),
+      () => this.ensureRun(ctx),
+    ];
+    for (const step of steps) {
+      const outcome = await step();
+      if (outcome) return outcome;
+    }
+    return undefined;
+  }
+
+  // --- steps -----------------------------------------------------------------------------------------------
+
+  /** A new generation starts a new run; the jobs of every older run are cancelled first. */
+  private async startRunOnNewGeneration(ctx: RunContext): Promise<StepOutcome> {
+    const previousRunId = ctx.draft.status.runId;
+    if (previousRunId === ctx.run.runId) return undefined;
+    if (previousRunId !== undefined) {
+      const lookup = this.deps.registry.lookup(clusterKeyOf(ctx));
+      if (!lookup.ok) {
+        ctx.draft.ready(
+          'False',
+          lookup.reason,
+          `spec changed; waiting for the cluster to cancel the old jobs: ${lookup.message}`,
+        );
+        return halt(WAITING_FOR_CLUSTER_MS);
+      }
+      const old = (await this.ownedJobs.withTagPrefix(lookup.session, ctx.run.tagPrefix)).filter(
+        (job) => job.comment !== ctx.run.tag && !isTerminal(job.state),
+      );
+      await lookup.session.slurm.cancel(old.map((job) => job.id));
+      lookup.session.watcher.unwatch(ctx.ownerKey);
+      ctx.log.info({ cancelled: old.map((job) => job.id), previousRunId }, 'spec changed: new run');
+      ctx.draft.transitions.push({
+        type: 'Run',
+        status: 'Unknown',
+        reason: ConditionReason.SpecChanged,
+        message: `spec changed (generation ${ctx.run.generation}): cancelled ${old.length} job(s) of the previous run, starting a new one`,
+      });
+    }
+    ctx.draft.resetForRun(ctx.run.runId);
+    return undefined;
+  }
+
+  private async resolveSession(ctx: RunContext): Promise<StepOutcome> {
+    const lookup = this.deps.registry.lookup(clusterKeyOf(ctx));
+    if (!lookup.ok) {
+      ctx.draft.ready('False', lookup.reason, lookup.message);
+      if (
+        !ctx.draft.status.slurmJobs?.length &&
+        !TERMINAL_PHASES.has(ctx.draft.status.phase ?? BenchmarkPhase.Pending)
+      )
+        ctx.draft.phase(BenchmarkPhase.Pending);
+      return halt(WAITING_FOR_CLUSTER_MS);
+    }
+    ctx.session = lookup.session;
+    ctx.paths = runPaths(lookup.session.workDir, ctx.namespace, ctx.name, ctx.run.runId);
+    return undefined;
+  }
+
+  /** Succeeded or Failed: cancel what still runs (unless Keep), keep slurmJobs current, then stay quiet. */
+  private async finishSettledRun(ctx: RunContext): Promise<StepOutcome> {
+    const phase = ctx.draft.status.phase;
+    if (!phase || !TERMINAL_PHASES.has(phase)) return undefined;
+    const session = requireSession(ctx);
+    const jobs = ctx.draft.status.slurmJobs ?? [];
+    if (ctx.spec.cleanupPolicy === 'Delete' && !this.cleanedUp.has(ctx.run.tag)) {
+      const live = jobs.filter((job) => {
+        const lookup = session.watcher.get(job.id);
+        return !lookup || (isFound(lookup) && !isTerminal(lookup.state));
+      });
+      await session.slurm.cancel(live.map((job) => job.id));
+      this.cleanedUp.add(ctx.run.tag);
+      if (live.length > 0)
+        ctx.log.info({ jobs: live.map((job) => job.id) }, 'run finished: cancelled its jobs');
+    }
+    this.refreshJobEntries(ctx, session);
+    const allSettled = jobs.every((job) => {
+      const lookup = session.watcher.get(job.id);
+      return lookup !== undefined && (!isFound(lookup) || isTerminal(lookup.state));
+    });
+    if (allSettled || ctx.spec.cleanupPolicy === 'Keep') {
+      session.watcher.unwatch(ctx.ownerKey);
+      this.forgetRun(ctx.run);
+      return halt();
+    }
+    session.watcher.watch(
+      ctx.ownerKey,
+      jobs.map((job) => job.id),
+    );
+    return halt(SETTLED_CHECK_MS);
+  }
+
+  private async ensureMonitoringReady(ctx: RunContext): Promise<StepOutcome> {
+    const type = BenchmarkConditionType.MonitoringReady;
+    const cluster = this.deps.clusters.get(ctx.namespace, ctx.spec.clusterRef.name);
+    const clusterMonitoring = cluster?.spec?.monitoring?.enabled ?? true;
+    if (!ctx.spec.monitoring.enabled || !clusterMonitoring) {
+      const by = ctx.spec.monitoring.enabled ? 'the SlurmCluster' : 'spec.monitoring.enabled';
+      ctx.draft.set(type, 'True', ConditionReason.Disabled, `monitoring is switched off by ${by}`);
+      return undefined;
+    }
+    const clusterCondition = findCondition(cluster?.status?.conditions, type);
+    const monitoring = cluster?.status?.monitoring;
+    if (clusterCondition?.status !== 'True' || !monitoring?.pushgateway) {
+      const why = clusterCondition
+        ? `${clusterCondition.reason}: ${clusterCondition.message}`
+        : 'not reported yet';
+      ctx.draft.set(
+        type,
+        'False',
+        ConditionReason.WaitingForDependencies,
+        `waiting for the monitoring stack of SlurmCluster ${ctx.spec.clusterRef.name} (${why})`,
+      );
+      ctx.draft.ready('False', ConditionReason.WaitingForDependencies, 'waiting for the monitoring stack');
+      if (!ctx.draft.status.slurmJobs?.length) ctx.draft.phase(BenchmarkPhase.Pending);
+      return halt(WAITING_FOR_CLUSTER_MS);
+    }
+    ctx.draft.set(
+      type,
+      'True',
+      ConditionReason.MonitoringAvailable,
+      `Prometheus ${monitoring.prometheus ?? '?'} and Pushgateway ${monitoring.pushgateway} of job ${monitoring.jobId ?? '?'}`,
+    );
+    ctx.draft.status.endpoints = {
+      ...ctx.draft.status.endpoints,
+      ...(monitoring.prometheus ? { prometheus: monitoring.prometheus } : {}),
+      pushgateway: monitoring.pushgateway,
+      ...(monitoring.grafana ? { grafana: monitoring.grafana } : {}),
+    };
+    return undefined;
+  }
+
+  /** The Ollama job: adopt or submit, wait while pending, read its endpoint, make sure the model is there. */
+  private async ensureServer(ctx: RunContext): Promise<StepOutcome> {
+    const type = BenchmarkConditionType.OllamaModelLoaded;
+    const session = requireSession(ctx);
+    const job = await this.ensureJob(ctx, 'server', () => this.serverSubmitRequest(ctx));
+    if (job.kind === 'halt') return job.outcome;
+    const waiting = this.checkJobRunning(ctx, 'server', job.id, type);
+    if (waiting) return this.afterHalt(ctx, waiting);
+    const paths = requirePaths(ctx);
+    const endpoint = (await session.files.readFileIfExists(paths.serverEndpoint))?.trim();
+    if (!endpoint) {
+      this.progressing(
+        ctx,
+        type,
+        ConditionReason.JobRunning,
+        `SLURM job ${job.id} runs; waiting for Ollama to listen`,
+      );
+      return halt(STARTING_POLL_MS);
+    }
+    ctx.ollamaEndpoint = endpoint;
+    ctx.draft.status.endpoints = { ...ctx.draft.status.endpoints, ollama: endpoint };
+    if (findCondition(ctx.draft.status.conditions, type)?.status === 'True') return undefined;
+
+    const model = normalizeModelName(ctx.spec.model.name);
+    const tags = await session.fetch(`http://${endpoint}/api/tags`, { timeoutMs: 15_000 });
+    if (!tags.ok) {
+      this.progressing(
+        ctx,
+        type,
+        ConditionReason.JobRunning,
+        `Ollama at ${endpoint} answered ${tags.status}; retrying`,
+      );
+      return halt(STARTING_POLL_MS);
+    }
+    const listed =
+      ((await tags.json()) as { models?: Array<{ name?: string; model?: string }> }).models ?? [];
+    if (listed.some((entry) => entry.name === model || entry.model === model)) {
+      this.puller.forget(ctx.run.runId);
+      ctx.draft.set(
+        type,
+        'True',
+        ConditionReason.ModelLoaded,
+        `${model} is available on Ollama ${endpoint} (job ${job.id})`,
+      );
+      return undefined;
+    }
+    const pull = this.puller.ensure(ctx.run.runId, session, `http://${endpoint}`, model);
+    if (pull.state === 'failed') {
+      ctx.draft.fail(type, ConditionReason.ModelPullFailed, pull.message);
+      return this.finishSettledRun(ctx);
+    }
+    this.progressing(
+      ctx,
+      type,
+      ConditionReason.ModelPulling,
+      pull.state === 'pulling' ? pull.message : `${model} pulled; checking`,
+    );
+    return halt(STARTING_POLL_MS);
+  }
+
+  /** The client-service job: bundle uploaded once per content, a per-run token (0600), /health answering. */
+  private async ensureClient(ctx: RunContext): Promise<StepOutcome> {
+    const type = BenchmarkConditionType.ClientHealthy;
+    const session = requireSession(ctx);
+    const job = await this.ensureJob(ctx, 'client', () => this.clientSubmitRequest(ctx));
+    if (job.kind === 'halt') return job.outcome;
+    const waiting = this.checkJobRunning(ctx, 'client', job.id, type);
+    if (waiting) return this.afterHalt(ctx, waiting);
+    const endpoint = (await session.files.readFileIfExists(requirePaths(ctx).clientEndpoint))?.trim();
+    if (!endpoint) {
+      this.progressing(
+        ctx,
+        type,
+        ConditionReason.ClientStarting,
+        `SLURM job ${job.id} runs; waiting for the client-service to listen`,
+      );
+      return halt(STARTING_POLL_MS);
+    }
+    ctx.clientEndpoint = endpoint;
+    ctx.draft.status.endpoints = { ...ctx.draft.status.endpoints, clientService: endpoint };
+    const health = await session
+      .fetch(`http://${endpoint}/health`, { timeoutMs: 10_000 })
+      .catch(() => undefined);
+    if (!health?.ok) {
+      const wasHealthy = findCondition(ctx.draft.status.conditions, type)?.status === 'True';
+      const reason = wasHealthy ? ConditionReason.ClientUnhealthy : ConditionReason.ClientStarting;
+      this.progressing(
+        ctx,
+        type,
+        reason,
+        `client-service ${endpoint} (job ${job.id}) does not answer /health yet`,
+      );
+      return halt(STARTING_POLL_MS);
+    }
+    ctx.draft.set(
+      type,
+      'True',
+      ConditionReason.ClientHealthy,
+      `client-service ${endpoint} (job ${job.id}) answers /health`,
+    );
+    return undefined;
+  }
+
+  /** Starts the run (idempotent id), mirrors progress, copies the summary into status.results when done. */
+  private async ensureRun(ctx: RunContext): Promise<StepOutcome> {
+    const type = BenchmarkConditionType.BenchmarkComplete;
+    const session = requireSession(ctx);
+    const token = await this.clientToken(ctx);
+    const base = `http://${ctx.clientEndpoint}`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    let response = await session.fetch(`${base}/runs/${ctx.run.runId}`, { headers, timeoutMs: 15_000 });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      response = await session.fetch(`${base}/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(this.startRunRequest(ctx)),
+        timeoutMs: 15_000,
+      });
+      if (response.status === 201) ctx.log.info({ runId: ctx.run.runId }, 'run started');
+    }
+    if (!response.ok) {
+      const text = (await response.text()).slice(0, 1000);
+      if (response.status === 400 || response.status === 409) {
+        ctx.draft.fail(
+          type,
+          ConditionReason.RunFailed,
+          `the client-service refused the run (${response.status}): ${text}`,
+        );
+        return this.finishSettledRun(ctx);
+      }
+      throw new Error(`client-service answered ${response.status}: ${text}`);
+    }
+    const run = (await response.json()) as RunStatus;
+    const total = run.progress.total ?? ctx.spec.workload.clients * ctx.spec.workload.requestsPerClient;
+    ctx.draft.status.progress = {
+      completedRequests: run.progress.completed,
+      failedRequests: run.summary.counts.failed,
+      totalRequests: total,
+      display: formatProgress(run.progress.completed, total),
+    };
+    const started = Date.parse(run.startedAt);
+    if (Number.isFinite(started)) ctx.draft.status.startTime ??= toKubeTime(started);
+    if (run.state === 'running') {
+      ctx.draft.phase(BenchmarkPhase.Running);
+      ctx.draft.set(
+        type,
+        'False',
+        ConditionReason.RunInProgress,
+        `run ${run.id}: ${formatProgress(run.progress.completed, total)} requests`,
+      );
+      ctx.draft.ready('False', ConditionReason.RunInProgress, 'the benchmark is running');
+      return halt(RUN_POLL_MS);
+    }
+    if (run.state !== 'succeeded') {
+      ctx.draft.fail(
+        type,
+        ConditionReason.RunFailed,
+        `run ${run.id} ${run.state}: ${run.message ?? 'no message'}`,
+      );
+      return this.finishSettledRun(ctx);
+    }
+    const results = BenchmarkResults.safeParse(run.summary);
+    if (!results.success) {
+      ctx.draft.fail(
+        type,
+        ConditionReason.RunFailed,
+        `the run's summary does not match the API: ${results.error.message.slice(0, 500)}`,
+      );
+      return this.finishSettledRun(ctx);
+    }
+    ctx.draft.status.results = results.data;
+    const finished = run.finishedAt ? Date.parse(run.finishedAt) : this.deps.clock.now();
+    ctx.draft.status.completionTime = toKubeTime(
+      Number.isFinite(finished) ? finished : this.deps.clock.now(),
+    );
+    const tps = results.data.outputTokensPerSecond;
+    const message = `${results.data.counts.succeeded}/${results.data.counts.requests} requests succeeded${tps !== null ? `, ${tps.toFixed(1)} output tokens/s` : ''}`;
+    ctx.draft.set(type, 'True', ConditionReason.RunSucceeded, message);
+    ctx.draft.ready('True', ConditionReason.RunSucceeded, message);
+    ctx.draft.phase(BenchmarkPhase.Succeeded);
+    return this.finishSettledRun(ctx);
+  }
+
+  // --- deletion --------------------------------------------------------------------------------------------
+
+  /** Fail-closed: the finalizer goes only once every job is cancelled, or when an admin forces it. */
+  private async handleDeletion(
+    object: BenchmarkObject,
+    key: ObjectKey,
+    log: Logger,
+  ): Promise<{ requeueAfterMs?: number } | undefined> {
+    if (!object.metadata?.finalizers?.includes(BENCHMARK_FINALIZER)) return undefined;
+    const forced = object.metadata?.annotations?.[FORCE_DELETE_ANNOTATION] === 'true';
+    const clusterName = clusterRefName(object.spec);
+    const lookup = clusterName
+      ? this.deps.registry.lookup(`${key.namespace}/${clusterName}`)
+      : ({ ok: false, reason: 'ClusterNotFound', message: 'spec.clusterRef.name is not set' } as const);
+    if (!lookup.ok) {
+      if (forced) {
+        log.warn({ reason: lookup.reason }, 'force-delete: removing the finalizer without cancelling jobs');
+        await this.deps.events.record(
+          object,
+          'Warning',
+          ConditionReason.Deleting,
+          `forced deletion while the cluster is unreachable (${lookup.message}); SLURM jobs may be left running`,
+        );
+        await this.deps.finalizers.remove(object);
+        return undefined;
+      }
+      const draft = new StatusDraft(object.status, object.metadata?.generation ?? 1, this.deps.clock.now());
+      draft.ready(
+        'False',
+        ConditionReason.Deleting,
+        `cannot cancel the SLURM jobs: ${lookup.message}. The object stays until the cluster answers; set annotation ${FORCE_DELETE_ANNOTATION}: "true" to remove it anyway`,
+      );
+      await this.commit(object, draft, log);
+      return { requeueAfterMs: WAITING_FOR_CLUSTER_MS };
+    }
+    const uid = object.metadata?.uid ?? '';
+    const tagged = await this.ownedJobs.withTagPrefix(lookup.session, runIdentity(uid, 0).tagPrefix);
+    const live = new Set(tagged.filter((job) => !isTerminal(job.state)).map((job) => job.id));
+    for (const job of object.status?.slurmJobs ?? []) {
+      const seen = lookup.session.watcher.get(job.id);
+      if (!seen || (isFound(seen) && !isTerminal(seen.state))) live.add(job.id);
+    }
+    await lookup.session.slurm.cancel([...live]);
+    lookup.session.watcher.unwatch(keyToString(key));
+    log.info({ cancelled: [...live] }, 'benchmark deleted: cancelled its jobs');
+    await this.deps.finalizers.remove(object);
+    for (const prefix of [runIdentity(uid, 0).tagPrefix]) {
+      for (const id of [...this.submitted.keys()]) if (id.startsWith(prefix)) this.submitted.delete(id);
+    }
+    return undefined;
+  }
+
+  // --- jobs ------------------------------------------------------------------------------------------------
+
+  /**
+   * The job of `role` in this run: from status, from this process's memory, adopted by tag, or submitted.
+   * Adoption always comes before a submit, so a crash between sbatch and the status write never doubles it.
+   */
+  private async ensureJob(
+    ctx: RunContext,
+    role: JobRole,
+    request: () => Promise<SubmitRequest>,
+  ): Promise<{ kind: 'job'; id: string } | { kind: 'halt'; outcome: StepOutcome }> {
+    const session = requireSession(ctx);
+    const memoryKey = `${ctx.run.tag}/${role}`;
+    let id =
+      ctx.draft.status.slurmJobs?.find((job) => job.role === role)?.id ?? this.submitted.get(memoryKey);
+    if (!id) {
+      const name = sanitizeJobName(jobName(role, ctx.namespace, ctx.name));
+      const adopted = await adoptJob(session.slurm, ctx.run.tag, name);
+      if (adopted) {
+        id = adopted.id;
+        ctx.log.info({ role, jobId: id }, 'adopted an existing job by its tag');
+      } else {
+        try {
+          await session.files.mkdirp(requirePaths(ctx).dir);
+          id = await session.slurm.submit(await request());
+        } catch (error) {
+          if (!(error instanceof SbatchError)) throw error;
+          const condition =
+            role === 'server'
+              ? BenchmarkConditionType.OllamaModelLoaded
+              : BenchmarkConditionType.ClientHealthy;
+          ctx.draft.fail(
+            condition,
+            ConditionReason.SubmitFailed,
+            `sbatch refused the ${role} job (${error.reason}): ${error.stderr.trim()}`,
+          );
+          return { kind: 'halt', outcome: await this.finishSettledRun(ctx) };
+        }
+        session.watcher.expedite();
+        ctx.log.info({ role, jobId: id }, 'submitted');
+      }
+      this.submitted.set(memoryKey, id);
+    }
+    this.recordJob(ctx, session, role, id);
+    return { kind: 'job', id };
+  }
+
+  private recordJob(ctx: RunContext, session: ClusterSession, role: JobRole, id: string): void {
+    const others = (ctx.draft.status.slurmJobs ?? []).filter((job) => job.role !== role);
+    const jobs = [...others, slurmJobEntry(role, id, session.watcher.get(id))];
+    jobs.sort((a, b) => (a.role === b.role ? 0 : a.role === 'server' ? -1 : 1));
+    ctx.draft.status.slurmJobs = jobs;
+    session.watcher.watch(
+      ctx.ownerKey,
+      jobs.map((job) => job.id),
+    );
+  }
+
+  private refreshJobEntries(ctx: RunContext, session: ClusterSession): void {
+    const jobs = ctx.draft.status.slurmJobs;
+    if (!jobs) return;
+    ctx.draft.status.slurmJobs = jobs.map((job) => {
+      const lookup = session.watcher.get(job.id);
+      return lookup ? slurmJobEntry(job.role, job.id, lookup) : job;
+    });
+  }
+
+  /** undefined when the job runs; otherwise the halt to return (queued, lost, or failed). */
+  private checkJobRunning(
+    ctx: RunContext,
+    role: JobRole,
+    id: string,
+    condition: string,
+  ): StepOutcome | undefined {
+    const lookup = requireSession(ctx).watcher.get(id);
+    if (!lookup) {
+      this.progressing(
+        ctx,
+        condition,
+        ConditionReason.JobPending,
+        `SLURM job ${id} submitted; waiting for its first state`,
+      );
+      if (ctx.draft.status.phase === BenchmarkPhase.Pending) ctx.draft.phase(BenchmarkPhase.Queued);
+      return halt(STARTING_POLL_MS);
+    }
+    if (!isFound(lookup)) {
+      ctx.draft.fail(
+        condition,
+        ConditionReason.JobLost,
+        `SLURM job ${id} (${role}) left the queue and its end state could not be read`,
+      );
+      return halt();
+    }
+    if (isPending(lookup.state)) {
+      const reason = lookup.reason ?? 'None';
+      if (pendingReasonIsHopeless(lookup.reason)) {
+        ctx.draft.fail(
+          condition,
+          ConditionReason.JobFailed,
+          `SLURM job ${id} (${role}) can never start: pending with reason ${reason}`,
+        );
+        return halt();
+      }
+      this.progressing(ctx, condition, ConditionReason.JobPending, `SLURM job ${id} is pending: ${reason}`);
+      ctx.draft.phase(BenchmarkPhase.Queued);
+      return halt(STARTING_POLL_MS);
+    }
+    if (isTerminal(lookup.state)) return this.failForEndedJob(ctx, role, lookup, condition);
+    return undefined;
+  }
+
+  private failForEndedJob(ctx: RunContext, role: JobRole, job: JobInfo, condition: string): StepOutcome {
+    const message = describeEndedJob(role, job);
+    ctx.draft.fail(condition, reasonForEndedJob(job), message);
+    // The tail of the job's log is what tells the user what went wrong: commit() reads it before the write.
+    this.pendingLogTails.set(ctx.run.tag, {
+      role,
+      jobId: job.id,
+      message,
+      condition,
+      reason: reasonForEndedJob(job),
+    });
+    return halt();
+  }
+
+  /** A step that failed the run goes straight to the clean-up of the settled run. */
+  private afterHalt(ctx: RunContext, outcome: StepOutcome): Promise<StepOutcome> | StepOutcome {
+    return ctx.draft.status.phase === BenchmarkPhase.Failed ? this.finishSettledRun(ctx) : outcome;
+  }
+
+  private readonly pendingLogTails = new Map<
+    string,
+    { role: JobRole; jobId: string; message: string; condition: string; reason: string }
+  >();
+
+  /** Sets a not-yet-satisfied condition, and Provisioning once anything is submitted. */
+  private progressing(ctx: RunContext, condition: string, reason: string, message: string): void {
+    ctx.draft.set(condition, 'False', reason, message);
+    ctx.draft.ready('False', reason, message);
+    const phase = ctx.draft.status.phase;
+    if (phase === undefined || phase === BenchmarkPhase.Pending || phase === BenchmarkPhase.Queued)
+      ctx.draft.phase(
+        reason === ConditionReason.JobPending ? BenchmarkPhase.Queued : BenchmarkPhase.Provisioning,
+      );
+  }
+
+  // --- requests and files ----------------------------------------------------------------------------------
+
+  private async modelsDir(session: ClusterSession): Promise<string> {
+    const known = this.homes.get(session.key);
+    if (known) return known;
+    // Ollama's own default (~/.ollama/models): models the site already pulled are found, none pulled twice.
+    const result = await session.connection.exec('printf %s "$HOME"', { timeoutSeconds: 15 });
+    const home = result.stdout.trim();
+    if (result.code !== 0 || !home.startsWith('/')) throw new Error(`could not read $HOME on ${session.key}`);
+    const dir = `${home}/.ollama/models`;
+    this.homes.set(session.key, dir);
+    return dir;
+  }
+
+  private async serverSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
+    const session = requireSession(ctx);
+    const paths = requirePaths(ctx);
+    const cluster = session.spec;
+    const { slurm, server, workload } = ctx.spec;
+    const gpus = slurm.gpus ?? 0;
+    const script = ollamaJobScript({
+      endpointFile: paths.serverEndpoint,
+      targetsDir: targetsDir(session.workDir),
+      modelsDir: await this.modelsDir(session),
+      numParallel: server.numParallel ?? Math.min(workload.clients, 1024),
+      maxLoadedModels: server.maxLoadedModels,
+      env: Object.fromEntries((server.env ?? []).map((entry) => [entry.name, entry.value])),
+      runtime: {
+        runtime: cluster.containerRuntime,
+        ...(server.image ? { image: server.image } : {}),
+        binds: [session.workDir],
+        gpu: gpus > 0,
+      },
+      modules: cluster.modules ?? [],
+      benchmark: ctx.name,
+      model: ctx.spec.model.name,
+    });
+    return {
+      script,
+      name: jobName('server', ctx.namespace, ctx.name),
+      ...placement(
+        slurm.partition ?? cluster.defaults?.serverPartition,
+        slurm.account ?? cluster.defaults?.account,
+        slurm.qos ?? cluster.defaults?.qos,
+      ),
+      time: slurm.time,
+      memGB: slurm.memGB,
+      nodes: slurm.nodes,
+      ...(slurm.cpusPerTask ? { cpus: slurm.cpusPerTask } : {}),
+      ...(gpus > 0 ? { gres: `gpu:${gpus}` } : {}),
+      tag: ctx.run.tag,
+      output: paths.log('server'),
+      workDir: paths.dir,
+    };
+  }
+
+  private async clientSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
+    const session = requireSession(ctx);
+    const paths = requirePaths(ctx);
+    const cluster = session.spec;
+    const { slurm, clientService } = ctx.spec;
+    const bundlePath = await session.ensureUploaded(
+      'client-service.mjs',
+      await this.deps.clientBundle(),
+      0o644,
+    );
+    await this.clientToken(ctx);
+    const pushgateway = ctx.draft.status.endpoints?.pushgateway;
+    const monitoringOn =
+      findCondition(ctx.draft.status.conditions, BenchmarkConditionType.MonitoringReady)?.reason !==
+      ConditionReason.Disabled;
+    const script = clientServiceJobScript({
+      bundlePath,
+      endpointFile: paths.clientEndpoint,
+      targetsDir: targetsDir(session.workDir),
+      tokenFile: paths.clientToken,
+      ...(monitoringOn ? { metricsTokenFile: scrapeTokenFile(session.workDir) } : {}),
+      ollamaUrl: `http://${ctx.ollamaEndpoint}`,
+      ...(monitoringOn && pushgateway ? { pushgatewayUrl: `http://${pushgateway}` } : {}),
+      outputDir: paths.results,
+      benchmark: ctx.name,
+      model: ctx.spec.model.name,
+      // The bundle needs only node; container images for it are not part of the API yet.
+      runtime: { runtime: 'native' },
+      modules: cluster.modules ?? [],
+    });
+    return {
+      script,
+      name: jobName('client', ctx.namespace, ctx.name),
+      ...placement(
+        clientService.partition ?? cluster.defaults?.clientPartition,
+        slurm.account ?? cluster.defaults?.account,
+        slurm.qos ?? cluster.defaults?.qos,
+      ),
+      time: clientService.time,
+      memGB: clientService.memGB,
+      cpus: clientService.cpus,
+      tag: ctx.run.tag,
+      output: paths.log('client'),
+      workDir: paths.dir,
+    };
+  }
+
+  /** The per-run bearer token: generated once, kept only on the cluster (mode 0600) and in memory. */
+  private async clientToken(ctx: RunContext): Promise<string> {
+    const path = requirePaths(ctx).clientToken;
+    const known = this.tokens.get(path);
+    if (known) return known;
+    const session = requireSession(ctx);
+    const existing = (await session.files.readFileIfExists(path))?.trim();
+    const token = existing || this.newToken();
+    if (!existing) await session.files.uploadAtomic(path, token, 0o600);
+    this.tokens.set(path, token);
+    return token;
+  }
+
+  private startRunRequest(ctx: RunContext): StartRunRequest {
+    const w = ctx.spec.workload;
+    return StartRunRequest.parse({
+      id: ctx.run.runId,
+      model: ctx.spec.model.name,
+      benchmark: ctx.name,
+      workload: {
+        clients: w.clients,
+        requestsPerClient: w.requestsPerClient,
+        ...(w.prompts ? { prompts: w.prompts } : { prompt: w.prompt ?? DEFAULT_PROMPT }),
+        maxTokens: w.maxTokens,
+        ...(w.temperature !== undefined ? { temperature: w.temperature } : {}),
+        ...(w.seed !== undefined ? { seed: w.seed } : {}),
+        warmupRequests: w.warmupRequests,
+        requestTimeoutSeconds: w.requestTimeoutSeconds,
+        mode: w.mode,
+        ...(w.ratePerSecond !== undefined ? { ratePerSecond: w.ratePerSecond } : {}),
+        ...(w.maxConcurrency !== undefined ? { maxConcurrency: w.maxConcurrency } : {}),
+      },
+    });
+  }
+
+  // --- the write -------------------------------------------------------------------------------------------
+
+  /** One status write per reconcile (skipped when nothing changed), then Events for what transitioned. */
+  private async commit(object: BenchmarkObject, draft: StatusDraft, log: Logger): Promise<void> {
+    const tail = draft.status.runId ? this.pendingLogTails.get(runTagOf(object, draft)) : undefined;
+    if (tail) {
+      this.pendingLogTails.delete(runTagOf(object, draft));
+      const text = await this.readLogTail(object, draft, tail.role, tail.jobId);
+      if (text) {
+        const message = `${tail.message}. Last lines of the job's log:\n${text}`;
+        draft.set(tail.condition, 'False', tail.reason, message);
+        draft.set(BenchmarkConditionType.BenchmarkComplete, 'False', tail.reason, message);
+        draft.ready('False', tail.reason, message);
+      }
+    }
+    await this.deps.status.patchStatus(object, draft.status);
+    for (const transition of draft.transitions) {
+      const warning = transition.status === 'False' && isFailureReason(transition.reason);
+      await this.deps.events.record(
+        object,
+        warning ? 'Warning' : 'Normal',
+        transition.reason,
+        `${transition.type}: ${transition.message}`,
+      );
+    }
+    if (draft.phaseChanged && draft.status.phase) log.info({ phase: draft.status.phase }, 'phase changed');
+  }
+
+  private async readLogTail(
+    object: BenchmarkObject,
+    draft: StatusDraft,
+    role: JobRole,
+    jobId: string,
+  ): Promise<string> {
+    const name = object.metadata?.name ?? '';
+    const namespace = object.metadata?.namespace ?? '';
+    const clusterName = clusterRefName(object.spec);
+    if (!clusterName || !draft.status.runId) return '';
+    const lookup = this.deps.registry.lookup(`${namespace}/${clusterName}`);
+    if (!lookup.ok) return '';
+    const paths = runPaths(lookup.session.workDir, namespace, name, draft.status.runId);
+    try {
+      return (await lookup.session.files.tail(jobLogPath(paths, role, jobId), LOG_TAIL_CHARS)).trim();
+    } catch {
+      return '';
+    }
+  }
+
+  private forgetRun(run: RunIdentity): void {
+    this.puller.forget(run.runId);
+    for (const role of ['server', 'client'] as const) this.submitted.delete(`${run.tag}/${role}`);
+  }
+}
+
+const FAILURE_REASONS: ReadonlySet<string> = new Set([
+  ConditionReason.InvalidSpec,
+  ConditionReason.SubmitFailed,
+  ConditionReason.JobFailed,
+  ConditionReason.JobTimeout,
+  ConditionReason.OutOfMemory,
+  ConditionReason.NodeFail,
+  ConditionReason.JobCancelled,
+  ConditionReason.JobLost,
+  ConditionReason.ModelPullFailed,
+  ConditionReason.RunFailed,
+  ConditionReason.ClientUnhealthy,
+  ConditionReason.Deleting,
+]);
+
+function isFailureReason(reason: string): boolean {
+  return FAILURE_REASONS.has(reason);
+}
+
+function runTagOf(object: BenchmarkObject, draft: StatusDraft): string {
+  return runIdentity(object.metadata?.uid ?? '', draft.status.observedGeneration ?? 1).tag;
+}
+
+function clusterKeyOf(ctx: RunContext): string {
+  return `${ctx.namespace}/${ctx.spec.clusterRef.name}`;
+}
+
+function clusterRefName(spec: unknown): string | undefined {
+  if (typeof spec !== 'object' || spec === null) return undefined;
+  const ref = (spec as { clusterRef?: { name?: unknown } }).clusterRef;
+  return typeof ref?.name === 'string' ? ref.name : undefined;
+}
+
+function requireSession(ctx: RunContext): ClusterSession {
+  if (!ctx.session) throw new Error('internal: step ran before the cluster session was resolved');
+  return ctx.session;
+}
+
+function requirePaths(ctx: RunContext): RunPaths {
+  if (!ctx.paths) throw new Error('internal: step ran before the run paths were known');
+  return ctx.paths;
+}
+
+function placement(
+  partition: string | undefined,
+  account: string | undefined,
+  qos: string | undefined,
+): Partial<SubmitRequest> {
+  return {
+    ...(partition ? { partition } : {}),
+    ...(account ? { account } : {}),
+    ...(qos ? { qos } : {}),
+  };
+}

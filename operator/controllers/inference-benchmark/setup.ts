@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  BENCHMARK_FINALIZER,
+  BENCHMARK_PHASES,
+  GROUP,
+  INFERENCE_BENCHMARK_KIND,
+  INFERENCE_BENCHMARK_PLURAL,
+  SLURM_CLUSTER_KIND,
+  SLURM_CLUSTER_PLURAL,
+  VERSION,
+} from '../../../crds/index.js';
+import type { ClusterRegistry } from '../../cluster/types.js';
+import type { ResourceRef } from '../../runtime/informer.js';
+import type { Manager } from '../../runtime/manager.js';
+import { keyFromString, keyOf } from '../../runtime/reconciler.js';
+import type { ControllerSetup } from '../registry.js';
+import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
+
+export const INFERENCE_BENCHMARK_RESOURCE: ResourceRef = {
+  group: GROUP,
+  version: VERSION,
+  plural: INFERENCE_BENCHMARK_PLURAL,
+  kind: INFERENCE_BENCHMARK_KIND,
+};
+
+const SLURM_CLUSTER_RESOURCE: ResourceRef = {
+  group: GROUP,
+  version: VERSION,
+  plural: SLURM_CLUSTER_PLURAL,
+  kind: SLURM_CLUSTER_KIND,
+};
+
+/**
+ * The client-service bundle the operator uploads: IBO_CLIENT_SERVICE_BUNDLE, else next to the operator's
+ * own bundle (dist/operator.mjs → dist/client-service.mjs), else dist/ of the checkout (tsx from source).
+ */
+export function clientBundlePath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    process.env.IBO_CLIENT_SERVICE_BUNDLE,
+    join(here, 'client-service.mjs'),
+    join(here, '../../../dist/client-service.mjs'),
+  ].filter((path): path is string => path !== undefined && path !== '');
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`client-service bundle not found (looked at ${candidates.join(', ')})`);
+  return found;
+}
+
+function clusterNameOf(benchmark: BenchmarkObject): string | undefined {
+  const spec = benchmark.spec as { clusterRef?: { name?: unknown } } | undefined;
+  return typeof spec?.clusterRef?.name === 'string' ? spec.clusterRef.name : undefined;
+}
+
+/**
+ * Registers the InferenceBenchmark controller. It shares the SlurmCluster controller's session registry
+ * (one SSH connection per cluster): `registryOf` returns it for this manager.
+ */
+export function inferenceBenchmarkControllerSetup(
+  registryOf: (manager: Manager) => ClusterRegistry,
+): ControllerSetup {
+  return (manager) => {
+    const registry = registryOf(manager);
+    const benchmarks = manager.informer<BenchmarkObject>(INFERENCE_BENCHMARK_RESOURCE);
+    const clusters = manager.informer<SlurmClusterObject>(SLURM_CLUSTER_RESOURCE);
+    let bundle: Promise<Buffer> | undefined;
+    const reconciler = new InferenceBenchmarkReconciler({
+      benchmarks,
+      clusters,
+      registry,
+      status: manager.statusWriter(INFERENCE_BENCHMARK_RESOURCE),
+      finalizers: manager.finalizers(INFERENCE_BENCHMARK_RESOURCE, BENCHMARK_FINALIZER),
+      events: manager.eventRecorder(),
+      clock: manager.clock,
+      clientBundle: () => {
+        bundle ??= readFile(clientBundlePath());
+        return bundle;
+      },
+    });
+    const benchmarksOnCluster = (clusterKey: string): string[] => {
+      const { namespace, name } = keyFromString(clusterKey);
+      return benchmarks
+        .list(namespace)
+        .filter((benchmark) => clusterNameOf(benchmark) === name)
+        .map((benchmark) => keyOf(benchmark));
+    };
+    const controller = manager.addController<BenchmarkObject>({
+      name: 'inferencebenchmark',
+      forResource: INFERENCE_BENCHMARK_RESOURCE,
+      reconciler,
+      watches: [
+        {
+          resource: SLURM_CLUSTER_RESOURCE,
+          map: (cluster) => benchmarksOnCluster(keyOf(cluster)),
+        },
+      ],
+    });
+    // A watched job moved (one batched squeue for all): wake its benchmark. Cluster owners share the
+    // key space; an unknown key costs one cache miss.
+    registry.onJobChange((owner) => {
+      const { namespace, name } = keyFromString(owner);
+      if (benchmarks.get(namespace, name)) controller.enqueue(owner);
+    });
+    registry.onSessionChange((cluster) => {
+      for (const key of benchmarksOnCluster(cluster)) controller.enqueue(key);
+    });
+    manager.metrics.setBenchmarkPhaseSource(() => {
+      const counts = new Map<string, number>(BENCHMARK_PHASES.map((phase) => [phase, 0]));
+      for (const benchmark of benchmarks.list()) {
+        const phase = benchmark.status?.phase ?? 'Pending';
+        counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      }
+      return counts;
+    });
+  };
+}
