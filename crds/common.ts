@@ -67,6 +67,20 @@ export function defaultedObject<S extends z.ZodType>(schema: S) {
   return schema.default(() => schema.parse({}) as z.util.NoUndefined<z.output<S>>);
 }
 
+/**
+ * A string that must match `pattern`, checked by a CEL rule (`self.matches`) instead of the OpenAPI `pattern`
+ * keyword, so `kubectl apply` prints `message` rather than a raw regex. The regex is the same for both sides
+ * (the subset RE2 and JavaScript agree on: no lookaround, no backreferences).
+ */
+export function matching<S extends z.ZodType<string>>(schema: S, pattern: string, message: string): S {
+  if (pattern.includes("'"))
+    throw new Error(`pattern ${pattern} cannot hold a single quote (CEL raw string)`);
+  const regex = new RegExp(pattern);
+  return withRules(schema, [
+    { rule: `self.matches(r'${pattern}')`, message, holds: (text) => regex.test(text) },
+  ]);
+}
+
 // --- SLURM time limits -------------------------------------------------------------------------------------
 
 /**
@@ -102,9 +116,11 @@ export function slurmTimeToSeconds(text: string): number | null {
 
 /** A SLURM time limit; more than zero, at most 365 days when written with days. */
 export const SlurmTime = withRules(
-  z.string().max(16).regex(SLURM_TIME_REGEX, {
-    message: 'must be a SLURM time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS',
-  }),
+  matching(
+    z.string().max(16),
+    SLURM_TIME_PATTERN,
+    'must be a SLURM time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (at most 365 days; minutes and seconds below 60)',
+  ),
   [
     {
       // Only `0`, `00:00`, `0:00:00`… describe zero: every digit is 0. CEL cannot parse the time, but it can
@@ -122,9 +138,11 @@ export const SlurmTime = withRules(
 
 /** SLURM partition, account and QOS names: letters, digits, `_`, `.`, `-`; no leading `-` (option injection). */
 export const SLURM_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
-export const SlurmName = z.string().min(1).max(64).regex(new RegExp(SLURM_NAME_PATTERN), {
-  message: 'must contain only letters, digits, "_", "." and "-", and not start with "-"',
-});
+export const SlurmName = matching(
+  z.string().min(1).max(64),
+  SLURM_NAME_PATTERN,
+  'must contain only letters, digits, "_", "." and "-", and not start with "-"',
+);
 
 /**
  * Ollama model names: `[registry/][namespace/]name[:tag]`, e.g. `llama2`, `gemma3:270m`,
@@ -132,9 +150,11 @@ export const SlurmName = z.string().min(1).max(64).regex(new RegExp(SLURM_NAME_P
  */
 export const MODEL_NAME_PATTERN =
   '^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$';
-export const ModelName = z.string().min(1).max(200).regex(new RegExp(MODEL_NAME_PATTERN), {
-  message: 'must look like name[:tag] or namespace/name[:tag] with letters, digits, "_", ".", "-"',
-});
+export const ModelName = matching(
+  z.string().min(1).max(200),
+  MODEL_NAME_PATTERN,
+  'must look like name[:tag] or namespace/name[:tag] with letters, digits, "_", ".", "-"',
+);
 
 /**
  * Container images: an OCI reference (`ollama/ollama:0.24.0`, `registry.example/ollama@sha256:…`), an
@@ -142,10 +162,11 @@ export const ModelName = z.string().min(1).max(200).regex(new RegExp(MODEL_NAME_
  */
 export const IMAGE_PATTERN =
   '^((docker|docker-archive|oras|library|shub)://|/)?[A-Za-z0-9][A-Za-z0-9_./:@+-]*$';
-export const ImageReference = z.string().min(1).max(512).regex(new RegExp(IMAGE_PATTERN), {
-  message:
-    'must be an image reference (registry/name:tag, name@sha256:…, docker://…, oras://…) or an absolute .sif path, without spaces or shell characters',
-});
+export const ImageReference = matching(
+  z.string().min(1).max(512),
+  IMAGE_PATTERN,
+  'must be an image reference (registry/name:tag, name@sha256:…, docker://…, oras://…) or an absolute .sif path, without spaces or shell characters',
+);
 
 /** Environment variable names as POSIX shells accept them. */
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';

@@ -8,6 +8,7 @@ import {
   HostPort,
   ImageReference,
   ModelName,
+  matching,
   ObjectMeta,
   ObjectName,
   SlurmName,
@@ -45,11 +46,11 @@ export const ModelSpec = z
     name: ModelName.describe(
       "Ollama model to serve, for example llama2 or gemma3:270m (the old recipe's service.model). Pulled on the cluster when missing.",
     ),
-    precision: z
-      .string()
-      .min(1)
-      .max(32)
-      .regex(/^[A-Za-z0-9_.-]+$/, { message: 'must contain only letters, digits, "_", "." and "-"' })
+    precision: matching(
+      z.string().min(1).max(32),
+      '^[A-Za-z0-9_.-]+$',
+      'must contain only letters, digits, "_", "." and "-"',
+    )
       .optional()
       .describe(
         "Precision or quantization label recorded with the results, for example fp16 or q4_K_M (the old recipe's service.precision). Informational: Ollama selects the weights through the model tag.",
@@ -189,12 +190,11 @@ export const Workload = withRules(
 
 export const EnvVar = z
   .strictObject({
-    name: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(new RegExp(ENV_NAME_PATTERN), { message: 'must be a shell variable name: letters, digits, "_"' })
-      .describe('Variable name.'),
+    name: matching(
+      z.string().min(1).max(128),
+      ENV_NAME_PATTERN,
+      'must be a shell variable name: letters, digits, "_", not starting with a digit',
+    ).describe('Variable name.'),
     value: z.string().max(4096).describe('Value; passed to the job quoted, never interpreted by a shell.'),
   })
   .describe('An environment variable of the server process.');

@@ -5,6 +5,7 @@ import {
   defaultedObject,
   HostPort,
   MODULE_NAME_PATTERN,
+  matching,
   ObjectMeta,
   ObjectName,
   SecretKey,
@@ -94,24 +95,22 @@ export const ContainerRuntime = z.enum(['apptainer', 'singularity', 'native']);
 
 export const SlurmClusterSpec = z
   .strictObject({
-    host: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(new RegExp(HOST_PATTERN), { message: 'must be a host name or an IP address' })
-      .describe('SSH login node: host name or IP address.'),
+    host: matching(z.string().min(1).max(253), HOST_PATTERN, 'must be a host name or an IP address').describe(
+      'SSH login node: host name or IP address.',
+    ),
     port: integer(1, 65_535).default(22).describe('SSH port of the login node.'),
-    user: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(new RegExp(USER_PATTERN), { message: 'must be a login name: letters, digits, "_", ".", "-"' })
-      .describe('Login user on the cluster; jobs run as this user.'),
+    user: matching(
+      z.string().min(1).max(64),
+      USER_PATTERN,
+      'must be a login name: letters, digits, "_", ".", "-", not starting with a digit, "." or "-"',
+    ).describe('Login user on the cluster; jobs run as this user.'),
     sshSecretRef: SshSecretReference,
     workDir: withRules(
-      z.string().min(1).max(1024).regex(new RegExp(REMOTE_PATH_PATTERN), {
-        message: 'must be a path of letters, digits, "_", ".", "/", "+", "-" (no spaces or shell characters)',
-      }),
+      matching(
+        z.string().min(1).max(1024),
+        REMOTE_PATH_PATTERN,
+        'must be a path of letters, digits, "_", ".", "/", "+", "-" (no spaces or shell characters)',
+      ),
       [
         {
           rule: "!self.startsWith('-') && !self.split('/').exists(s, s == '..')",
@@ -129,9 +128,11 @@ export const SlurmClusterSpec = z
     ),
     modules: z
       .array(
-        z.string().min(1).max(256).regex(new RegExp(MODULE_NAME_PATTERN), {
-          message: 'must be a module name: letters, digits, "_", ".", "/", "+", "-"',
-        }),
+        matching(
+          z.string().min(1).max(256),
+          MODULE_NAME_PATTERN,
+          'must be a module name: letters, digits, "_", ".", "/", "+", "-", not starting with "-"',
+        ),
       )
       .max(32)
       .optional()
