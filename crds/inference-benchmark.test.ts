@@ -37,6 +37,12 @@ describe('InferenceBenchmark spec defaults', () => {
     });
   });
 
+  it('gives every parse its own copy of a defaulted object, so the operator may mutate it', () => {
+    const first = InferenceBenchmarkSpec.parse(minimalSpec);
+    first.workload.clients = 99;
+    expect(InferenceBenchmarkSpec.parse(minimalSpec).workload.clients).toBe(1);
+  });
+
   it('keeps values the user set over defaults', () => {
     const spec = InferenceBenchmarkSpec.parse(
       specWith({ workload: { clients: 100 }, monitoring: { enabled: false } }),
