@@ -119,7 +119,8 @@ build_ollama() {
 
 case "${1:-all}" in
   etcd) build_etcd ;; kube) build_kube ;; helm) build_helm ;; ollama) build_ollama ;;
-  # One failing binary must not keep the others from building; the exit code still reports it.
-  all) rc=0; for b in build_ollama build_etcd build_kube build_helm; do "$b" || rc=1; done; exit $rc ;;
+  # One failing binary must not keep the others from building; the exit code still reports it. Each runs in
+  # its own bash: under `||` bash ignores set -e, and a failed build must never be stamped.
+  all) rc=0; for b in ollama etcd kube helm; do bash "$0" "$b" || rc=1; done; exit $rc ;;
   *) echo "usage: $0 [etcd|kube|helm|ollama|all]" >&2; exit 2 ;;
 esac
