@@ -51,6 +51,11 @@ export interface JobWatcher {
   get(jobId: string): JobLookup | undefined;
   /** Something just started (a submit): poll soon and keep the fast interval for a while. */
   expedite(): void;
+  /**
+   * One batched poll now (shared with a poll already in flight), for a reconcile that needs a state the
+   * cache does not have yet, e.g. after an operator restart.
+   */
+  pollNow(): Promise<void>;
   /** Batched queries sent so far (one remote command each, whatever the number of owners). */
   readonly polls: number;
 }
