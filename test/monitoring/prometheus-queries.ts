@@ -27,8 +27,8 @@ export interface Series {
 
 export type QueryOutcome = { ok: true; series: Series[] } | { ok: false; error: string };
 
-async function post(url: string, form: Record<string, string>): Promise<QueryOutcome> {
-  const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form) });
+async function post(url: string, form: Record<string, string>, fetcher: typeof fetch): Promise<QueryOutcome> {
+  const response = await fetcher(url, { method: 'POST', body: new URLSearchParams(form) });
   const answer = QueryAnswer.parse(await response.json());
   if (answer.status === 'error') return { ok: false, error: `${answer.errorType}: ${answer.error}` };
   const result = answer.data.result;
@@ -47,8 +47,12 @@ async function post(url: string, form: Record<string, string>): Promise<QueryOut
   };
 }
 
-export function instantQuery(prometheus: string, expr: string): Promise<QueryOutcome> {
-  return post(`${prometheus}/api/v1/query`, { query: expr });
+export function instantQuery(
+  prometheus: string,
+  expr: string,
+  fetcher: typeof fetch = fetch,
+): Promise<QueryOutcome> {
+  return post(`${prometheus}/api/v1/query`, { query: expr }, fetcher);
 }
 
 export function rangeQuery(
@@ -56,14 +60,19 @@ export function rangeQuery(
   expr: string,
   seconds: number,
   stepSeconds: number,
+  fetcher: typeof fetch = fetch,
 ): Promise<QueryOutcome> {
   const end = Date.now() / 1000;
-  return post(`${prometheus}/api/v1/query_range`, {
-    query: expr,
-    start: String(end - seconds),
-    end: String(end),
-    step: String(stepSeconds),
-  });
+  return post(
+    `${prometheus}/api/v1/query_range`,
+    {
+      query: expr,
+      start: String(end - seconds),
+      end: String(end),
+      step: String(stepSeconds),
+    },
+    fetcher,
+  );
 }
 
 /**
