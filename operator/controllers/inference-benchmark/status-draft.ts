@@ -38,13 +38,17 @@ export class StatusDraft {
   }
 
   set(type: string, status: ConditionStatus, reason: string, message: string): void {
+    const before = (this.status.conditions as Condition[] | undefined)?.find((c) => c.type === type);
     const result = setCondition(
       this.status.conditions as Condition[] | undefined,
       { type, status, reason, message: message.slice(0, 32_000), observedGeneration: this.generation },
       this.nowMs,
     );
     this.status.conditions = result.conditions;
-    if (result.transitioned) this.transitions.push({ type, status, reason, message });
+    // An Event when the status flips, and when a step's reason moves on (JobPending → JobRunning → …,
+    // or a False condition turning into a failure); Ready only echoes the steps, so only its flips count.
+    const reasonMoved = before !== undefined && before.reason !== reason && type !== 'Ready';
+    if (result.transitioned || reasonMoved) this.transitions.push({ type, status, reason, message });
   }
 
   phase(phase: BenchmarkPhase): void {
