@@ -114,7 +114,12 @@ async function sshdOfTunnelConnection(
     (line) => line.includes(`pid=${tunnelPid},`) && line.split(/\s+/)[3]?.endsWith(sshPort),
   );
   const clientPort = Number(ours?.split(/\s+/)[2]?.split(':').pop());
-  if (!ours || !clientPort) throw new Error('the tunnel has no SSH connection');
+  if (!ours || !clientPort) {
+    const seen = lines.filter((line) => line.includes(sshPort)).join('\n');
+    throw new Error(
+      `the tunnel (pid ${tunnelPid}) has no SSH connection; connections to ${sshPort}:\n${seen}`,
+    );
+  }
   const serverSide = lines.find((line) => {
     const [, , local, peer] = line.split(/\s+/);
     return local?.endsWith(sshPort) && peer?.endsWith(`:${clientPort}`);
@@ -126,6 +131,14 @@ async function sshdOfTunnelConnection(
 
 beforeAll(async () => {
   await kubectlOk(['create', 'namespace', namespace]);
+  // The tunnel needs only the SlurmCluster CRD; applied directly so this test does not depend on the other.
+  await kubectlOk([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    `${chartDir}/crds/slurmclusters.hpcbench.io.yaml`,
+  ]);
   const install = await runHelm(
     [
       'install',
@@ -133,6 +146,7 @@ beforeAll(async () => {
       chartDir,
       '--namespace',
       namespace,
+      '--skip-crds',
       '--values',
       valuesFile({
         rbac: { watchNamespaces: [namespace] },
@@ -263,7 +277,14 @@ describe('the tunnel process against the sandbox', () => {
   it('reconnects and keeps serving after its SSH connection is cut', async () => {
     const pid = tunnel?.pid ?? 0;
     const before = await sshdOfTunnelConnection(pid);
-    for (const sshdPid of before.sshdPids) process.kill(sshdPid, 'SIGTERM');
+    for (const sshdPid of before.sshdPids) {
+      try {
+        process.kill(sshdPid, 'SIGTERM');
+      } catch (error) {
+        // The privileged sshd takes its session child with it; that child may already be gone.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
 
     const after = await waitFor(
       'a new SSH connection that serves Prometheus again',
