@@ -139,5 +139,8 @@ export const TERMINAL_PHASES: ReadonlySet<BenchmarkPhase> = new Set([
 /** Finalizer the operator puts on benchmarks so their SLURM jobs are cancelled before the object goes. */
 export const BENCHMARK_FINALIZER = 'hpcbench.io/cancel-jobs';
 
+/** Finalizer the operator puts on SlurmClusters so the shared monitoring job is cancelled first. */
+export const SLURM_CLUSTER_FINALIZER = 'hpcbench.io/cancel-monitoring-job';
+
 /** Annotation an admin sets to let the finalizer go while the cluster is unreachable (jobs may be left). */
 export const FORCE_DELETE_ANNOTATION = 'hpcbench.io/force-delete';

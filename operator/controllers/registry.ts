@@ -1,4 +1,5 @@
 import type { Manager } from '../runtime/manager.js';
+import { slurmClusterControllerSetup } from './slurm-cluster/setup.js';
 
 /**
  * The controllers `operator` runs. Each entry registers its informers and reconciler on the manager
@@ -7,4 +8,4 @@ import type { Manager } from '../runtime/manager.js';
  */
 export type ControllerSetup = (manager: Manager) => void | Promise<void>;
 
-export const controllerSetups: ControllerSetup[] = [];
+export const controllerSetups: ControllerSetup[] = [slurmClusterControllerSetup];
