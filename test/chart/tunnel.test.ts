@@ -24,6 +24,13 @@ import { chartDir, runHelm, valuesFile } from './helm.js';
 // through SSH, and it keeps being served after the job is resubmitted on a new port and after SSH drops.
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * The sources by default; IBO_TUNNEL_BUNDLE=1 runs the esbuild bundle the image runs (dist/operator.mjs, built
+ * by `npm run build`) instead, so the shipped artifact gets the same test.
+ */
+const tunnelProgram = process.env.IBO_TUNNEL_BUNDLE
+  ? ['dist/operator.mjs']
+  : ['--import', 'tsx', 'operator/tunnel/cli.ts'];
 const kube = requireKube();
 const hpc = requireHpc();
 const admin = adminKubeConfig(kube);
@@ -212,9 +219,7 @@ describe('the tunnel process against the sandbox', () => {
     tunnel = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'operator/tunnel/cli.ts',
+        ...tunnelProgram,
         'tunnel',
         `--kubeconfig=${kubeconfigFile}`,
         `--namespace=${namespace}`,
