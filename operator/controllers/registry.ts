@@ -1,4 +1,5 @@
 import type { Manager } from '../runtime/manager.js';
+import { inferenceBenchmarkSetup } from './inference-benchmark/setup.js';
 import { slurmClusterControllerSetup } from './slurm-cluster/setup.js';
 
 /**
@@ -8,4 +9,4 @@ import { slurmClusterControllerSetup } from './slurm-cluster/setup.js';
  */
 export type ControllerSetup = (manager: Manager) => void | Promise<void>;
 
-export const controllerSetups: ControllerSetup[] = [slurmClusterControllerSetup];
+export const controllerSetups: ControllerSetup[] = [slurmClusterControllerSetup, inferenceBenchmarkSetup];

@@ -12,6 +12,7 @@ import {
   SLURM_CLUSTER_PLURAL,
   VERSION,
 } from '../../../crds/index.js';
+import { sessionRegistryFor } from '../../cluster/provider.js';
 import type { ClusterRegistry } from '../../cluster/types.js';
 import type { ResourceRef } from '../../runtime/informer.js';
 import type { Manager } from '../../runtime/manager.js';
@@ -116,3 +117,6 @@ export function inferenceBenchmarkControllerSetup(
     });
   };
 }
+
+/** The registration main.ts runs: shares the SlurmCluster controller's session registry. */
+export const inferenceBenchmarkSetup: ControllerSetup = inferenceBenchmarkControllerSetup(sessionRegistryFor);
