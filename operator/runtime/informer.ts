@@ -239,6 +239,9 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     const generation: Generation<T> = { listWatch, retired: false, failed: false };
     let syncing = true;
     const seen = new Set<string>();
+    // Events of the initial list are held until the new cache is in place: a handler that enqueues a key
+    // must find the object when the reconcile reads the cache (controller-runtime waits for sync likewise).
+    const heldDuringSync: Array<[keyof EventHandler<T>, T]> = [];
     const live = (): boolean => !generation.retired && !this.stopped;
 
     listWatch.on('add', (object) => {
@@ -247,7 +250,7 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
       if (syncing) {
         seen.add(objectCacheKey(object));
         const known = previous?.listWatch.get(object.metadata?.name ?? '', object.metadata?.namespace);
-        this.emit(known ? 'onUpdate' : 'onAdd', object);
+        heldDuringSync.push([known ? 'onUpdate' : 'onAdd', object]);
       } else {
         this.emit('onAdd', object);
       }
@@ -286,7 +289,7 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     }
     if (previous) {
       for (const old of previous.listWatch.list()) {
-        if (!seen.has(objectCacheKey(old))) this.emit('onDelete', old);
+        if (!seen.has(objectCacheKey(old))) heldDuringSync.push(['onDelete', old]);
       }
       previous.retired = true;
       await previous.listWatch.stop();
@@ -294,6 +297,7 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     shard.current = generation;
     shard.synced = true;
     shard.lastActivityMs = this.clock.now();
+    for (const [kind, object] of heldDuringSync) this.emit(kind, object);
     return true;
   }
 
