@@ -1,6 +1,6 @@
 /**
  * Measures Ollama's decode speed for the sandbox model on this machine, with 1 and 4 requests in flight.
- * Prints figures; asserts nothing. Run: npx tsx test/hpc/bench-ollama.ts [rounds]
+ * Prints figures; asserts nothing. Run: npx tsx test/hpc/bench-ollama.ts [rounds] (BENCH_MAX_TOKENS, default 64)
  *
  * decode tokens/s per request = eval_count / eval_duration (Ollama's own counters); aggregate = Σ eval_count /
  * wall time of the round, which is what parallel requests should raise.
@@ -11,7 +11,7 @@ import { cancelJobs, jobScript, splitHostPort, submitJob, waitForEndpoints } fro
 import { openForward } from '../support/ssh.js';
 
 const rounds = Number(process.argv[2] ?? 3);
-const maxTokens = 128;
+const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 64);
 const prompt = 'Write a short story about a lighthouse keeper who finds a message in a bottle.';
 const hpc = requireHpc();
 
