@@ -29,4 +29,5 @@ phase "typecheck"
 npm run -s typecheck
 
 phase "tests"
-npx vitest run "$@"
+# The suite runs alone here, so the destructive `sandbox down` test may stop and restart the HPC half.
+IBO_TEST_SANDBOX_DOWN=${IBO_TEST_SANDBOX_DOWN:-1} npx vitest run "$@"
