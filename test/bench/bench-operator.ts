@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:operator`: N short benchmarks applied at once on the sandbox (default 50; IBO_BENCH_COUNT),
+ * one operator process (the bundle), and the figures the issue asks for:
+ * - SSH connections opened (sshd's "Accepted publickey" lines during the run, and the operator's
+ *   established connections at the end);
+ * - squeue calls per poll interval (ibo_slurm_commands_total, minus the one adoption lookup before each sbatch);
+ * - latency from kubectl apply to sbatch (SLURM's submit time of the server job), p50 and p99;
+ * - the operator's peak RSS and CPU time (/proc);
+ * - the total time until every benchmark is Succeeded (or Failed).
+ * Prints figures; asserts nothing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { E2eEnvironment, metricSum } from '../e2e/environment.js';
+import { kubectlOk } from '../support/kube-cli.js';
+
+const COUNT = Number(process.env.IBO_BENCH_COUNT ?? 50);
+const TIMEOUT_MS = Number(process.env.IBO_BENCH_TIMEOUT_SECONDS ?? 3600) * 1000;
+const namespace = `bench-op-${Date.now().toString(36)}`;
+const env = new E2eEnvironment(namespace);
+
+interface Listed {
+  items: Array<{
+    metadata: { name: string; creationTimestamp: string };
+    status?: { phase?: string; slurmJobs?: Array<{ role: string; submitTime?: string }> };
+  }>;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+function sshdLogPath(): string {
+  return join(env.hpc.ssh.configPath, '..', 'sshd.log');
+}
+
+function acceptedLogins(): number {
+  const path = sshdLogPath();
+  if (!existsSync(path)) return Number.NaN;
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(`Accepted publickey for ${env.hpc.ssh.user}`)).length;
+}
+
+function procFigures(pid: number): { peakRssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { peakRssMb: hwm / 1024, cpuSeconds: ticks / 100 };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:operator: ${COUNT} benchmarks in namespace ${namespace}`);
+  await env.setUp({ monitoring: true });
+  const operator = await env.startOperator({ bundle: true });
+  const pid = operator.child.pid ?? 0;
+  const loginsBefore = acceptedLogins();
+
+  const manifests = Array.from({ length: COUNT }, (_, i) =>
+    env.benchmarkManifest(`b${String(i).padStart(3, '0')}`, {
+      slurm: { partition: 'cpu', memGB: 1, time: '00:30:00' },
+      clientService: { partition: 'cpu', memGB: 1, cpus: 1, time: '00:30:00' },
+      workload: { clients: 1, requestsPerClient: 1, maxTokens: 4, prompt: 'Hi.', requestTimeoutSeconds: 300 },
+      monitoring: { enabled: false },
+    }),
+  );
+  const metricsBefore = await env.metrics();
+  const appliedAt = Date.now();
+  await kubectlOk(['apply', '-f', '-'], { input: manifests.map((m) => stringify(m)).join('---\n') });
+  const appliedDone = Date.now();
+
+  let listed: Listed = { items: [] };
+  const deadline = appliedAt + TIMEOUT_MS;
+  let lastReport = 0;
+  for (;;) {
+    listed = JSON.parse(await env.kubectl(['get', 'ib', '-o', 'json'])) as Listed;
+    const phases = new Map<string, number>();
+    for (const item of listed.items) {
+      const phase = item.status?.phase ?? 'none';
+      phases.set(phase, (phases.get(phase) ?? 0) + 1);
+    }
+    const settled = (phases.get('Succeeded') ?? 0) + (phases.get('Failed') ?? 0);
+    if (Date.now() - lastReport > 30_000) {
+      lastReport = Date.now();
+      console.log(
+        `  t+${((Date.now() - appliedAt) / 1000).toFixed(0)} s: ${JSON.stringify(Object.fromEntries(phases))}`,
+      );
+    }
+    if (listed.items.length === COUNT && settled === COUNT) break;
+    if (Date.now() > deadline) {
+      console.log('  timed out before every benchmark settled');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  const totalSeconds = (Date.now() - appliedAt) / 1000;
+  const metricsAfter = await env.metrics();
+  const loginsAfter = acceptedLogins();
+  const proc = procFigures(pid);
+  const established = Number(
+    (await import('node:child_process'))
+      .execFileSync('ss', ['-Htnp', 'state', 'established', `dport = :${env.hpc.ssh.port}`], {
+        encoding: 'utf8',
+      })
+      .split('\n')
+      .filter((line) => line.includes(`pid=${pid},`)).length,
+  );
+
+  const latencies = listed.items
+    .map((item) => {
+      const submit = item.status?.slurmJobs?.find((job) => job.role === 'server')?.submitTime;
+      return submit ? Date.parse(submit) - appliedAt : Number.NaN;
+    })
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  const squeueCalls =
+    metricSum(metricsAfter, 'ibo_slurm_commands_total', 'verb="squeue"') -
+    metricSum(metricsBefore, 'ibo_slurm_commands_total', 'verb="squeue"');
+  const sbatchCalls =
+    metricSum(metricsAfter, 'ibo_slurm_commands_total', 'verb="sbatch"') -
+    metricSum(metricsBefore, 'ibo_slurm_commands_total', 'verb="sbatch"');
+  // Every sbatch is preceded by one `squeue --me` adoption lookup; the rest are the watcher's batched polls.
+  const batchedPolls = squeueCalls - sbatchCalls;
+  const succeeded = listed.items.filter((item) => item.status?.phase === 'Succeeded').length;
+  const fastIntervalSeconds = 2;
+
+  console.log('\nresults');
+  console.log(
+    `  benchmarks                       ${COUNT} (${succeeded} Succeeded), applied in ${((appliedDone - appliedAt) / 1000).toFixed(1)} s`,
+  );
+  console.log(`  total time to all settled        ${totalSeconds.toFixed(0)} s`);
+  console.log(
+    `  SSH logins accepted by sshd      ${loginsAfter - loginsBefore} (whole machine, other users of the sandbox included)`,
+  );
+  console.log(`  operator's SSH connections now   ${established}`);
+  console.log(`  sbatch calls                     ${sbatchCalls} (2 per benchmark expected)`);
+  console.log(
+    `  squeue calls                     ${squeueCalls} = ${sbatchCalls} adoption lookups + ${batchedPolls} batched polls`,
+  );
+  console.log(
+    `  batched polls per 2 s interval   ${(batchedPolls / (totalSeconds / fastIntervalSeconds)).toFixed(2)} (at most 1 when every poll is one command)`,
+  );
+  console.log(
+    `  apply -> sbatch latency          p50 ${(percentile(latencies, 50) / 1000).toFixed(1)} s, p99 ${(percentile(latencies, 99) / 1000).toFixed(1)} s (SLURM submit times have 1 s resolution)`,
+  );
+  console.log(`  operator peak RSS                ${proc.peakRssMb.toFixed(0)} MB`);
+  console.log(`  operator CPU time                ${proc.cpuSeconds.toFixed(1)} s (user + system)`);
+}
+
+try {
+  await main();
+} finally {
+  await env.tearDown().catch((error: unknown) => console.error('tear-down:', error));
+}
