@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.js';
 import { remote } from '../support/ssh.js';
 import { waitFor } from '../support/wait.js';
-import { E2eEnvironment, metricSum } from './environment.js';
+import { E2E_TEST_TIMEOUT_MS, E2eEnvironment, metricSum } from './environment.js';
 
 /**
  * The issue's "Done when" list on the real sandbox: kube-apiserver + kubectl, sshd, SLURM and Ollama with
@@ -37,127 +37,143 @@ afterAll(async () => {
 });
 
 describe('an InferenceBenchmark on the sandbox', () => {
-  it('goes from kubectl apply to BenchmarkComplete with real results, and leaves no job in squeue', async () => {
-    await env.apply(env.benchmarkManifest('first'));
-    await env.waitCondition('first', 'BenchmarkComplete', 420);
-    const done = await env.getBenchmark('first');
-    expect(done?.status?.phase).toBe('Succeeded');
-    for (const type of [
-      'MonitoringReady',
-      'OllamaModelLoaded',
-      'ClientHealthy',
-      'BenchmarkComplete',
-      'Ready',
-    ])
-      expect(condition(done, type)?.status, type).toBe('True');
-    const results = done?.status?.results;
-    expect(results?.counts).toMatchObject({ requests: 4, succeeded: 4, failed: 0 });
-    expect(results?.tokens.output).toBeGreaterThan(0);
-    expect(results?.outputTokensPerSecond).toBeGreaterThan(0);
-    expect(results?.ttftMs.p50).toBeGreaterThan(0);
-    expect(done?.status?.progress).toMatchObject({ completedRequests: 4, totalRequests: 4 });
-    expect(done?.status?.slurmJobs?.map((job) => job.role)).toEqual(['server', 'client']);
-    const uid = done?.metadata.uid ?? '';
-    // The clean-up cancels both jobs; squeue lists them as finished for a few minutes, never as live.
-    const finished = await waitFor(
-      'both jobs of the benchmark to leave the live queue',
-      async () => {
-        const rows = await env.jobsOf(uid);
-        return rows.length >= 2 && E2eEnvironment.live(rows).length === 0 ? rows : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
-    expect(finished.map((job) => job.id).sort()).toEqual(
-      done?.status?.slurmJobs?.map((job) => job.id).sort(),
-    );
-    const wide = await env.kubectl(['get', 'ib', 'first', '-o', 'wide']);
-    expect(wide).toContain('Succeeded');
-    expect(wide).toContain('4/4');
-  });
-
-  it('runs two benchmarks over ONE SSH connection and ONE monitoring stack, while an invalid one gets InvalidSpec', async () => {
-    // Slips past the apiserver: it counts maxLength in characters, zod in UTF-16 units (an emoji is two).
-    const slipping = env.benchmarkManifest('slips-past', {
-      workload: { prompts: ['\u{1F642}'.repeat(8200)] },
-    });
-    await env.apply(slipping);
-    await env.apply(env.benchmarkManifest('twin-a'));
-    await env.apply(env.benchmarkManifest('twin-b'));
-    const invalid = await env.waitForBenchmark('slips-past', 'InvalidSpec', (object) =>
-      condition(object, 'Ready')?.reason === 'InvalidSpec' ? object : undefined,
-    );
-    expect(invalid.status?.phase).toBe('Failed');
-    expect(condition(invalid, 'Ready')?.message).toContain('spec.workload.prompts[0]');
-    await env.waitCondition('twin-a', 'BenchmarkComplete', 420);
-    await env.waitCondition('twin-b', 'BenchmarkComplete', 420);
-    const [a, b] = [await env.getBenchmark('twin-a'), await env.getBenchmark('twin-b')];
-    expect(a?.status?.endpoints?.pushgateway).toBeTruthy();
-    expect(a?.status?.endpoints?.pushgateway).toBe(b?.status?.endpoints?.pushgateway);
-    const pid = env.operator?.child.pid ?? 0;
-    expect(sshConnectionsOf(pid, env.hpc.ssh.port)).toBe(1);
-    const metrics = await env.metrics();
-    expect(metricSum(metrics, 'ibo_ssh_connection_state', 'state="connected"')).toBe(1);
-    // One monitoring job in this cluster's work dir, whatever the number of benchmarks.
-    const monitoring = E2eEnvironment.live(await env.squeue()).filter(
-      (job) => job.workDir.startsWith(env.workDir) && !job.comment.startsWith('ibo.'),
-    );
-    expect(monitoring).toHaveLength(1);
-    // The invalid object never reached SLURM.
-    expect(await env.jobsOf(invalid.metadata.uid)).toEqual([]);
-  });
-
-  it('cancels every job and lets the object go when it is deleted in the middle of a run', async () => {
-    await env.apply(
-      env.benchmarkManifest('doomed', {
-        workload: {
-          clients: 1,
-          requestsPerClient: 200,
-          maxTokens: 64,
-          prompt: 'Count slowly to one hundred.',
+  it(
+    'goes from kubectl apply to BenchmarkComplete with real results, and leaves no job in squeue',
+    async () => {
+      await env.apply(env.benchmarkManifest('first'));
+      await env.waitCondition('first', 'BenchmarkComplete', 720);
+      const done = await env.getBenchmark('first');
+      expect(done?.status?.phase).toBe('Succeeded');
+      for (const type of [
+        'MonitoringReady',
+        'OllamaModelLoaded',
+        'ClientHealthy',
+        'BenchmarkComplete',
+        'Ready',
+      ])
+        expect(condition(done, type)?.status, type).toBe('True');
+      const results = done?.status?.results;
+      expect(results?.counts).toMatchObject({ requests: 4, succeeded: 4, failed: 0 });
+      expect(results?.tokens.output).toBeGreaterThan(0);
+      expect(results?.outputTokensPerSecond).toBeGreaterThan(0);
+      expect(results?.ttftMs.p50).toBeGreaterThan(0);
+      expect(done?.status?.progress).toMatchObject({ completedRequests: 4, totalRequests: 4 });
+      expect(done?.status?.slurmJobs?.map((job) => job.role)).toEqual(['server', 'client']);
+      const uid = done?.metadata.uid ?? '';
+      // The clean-up cancels both jobs; squeue lists them as finished for a few minutes, never as live.
+      const finished = await waitFor(
+        'both jobs of the benchmark to leave the live queue',
+        async () => {
+          const rows = await env.jobsOf(uid);
+          return rows.length >= 2 && E2eEnvironment.live(rows).length === 0 ? rows : undefined;
         },
-      }),
-    );
-    const running = await env.waitForBenchmark('doomed', 'both jobs submitted', (object) =>
-      (object.status?.slurmJobs?.length ?? 0) === 2 ? object : undefined,
-    );
-    const uid = running.metadata.uid;
-    expect(E2eEnvironment.live(await env.jobsOf(uid)).length).toBeGreaterThan(0);
-    await env.kubectl(['delete', 'ib', 'doomed', '--timeout=120s']);
-    expect(await env.getBenchmark('doomed')).toBeUndefined();
-    const rows = await env.jobsOf(uid);
-    expect(rows.length).toBeGreaterThan(0);
-    // scancel returns before slurmd finishes the job: it is CANCELLED or on its way (COMPLETING).
-    for (const job of rows) expect(['CANCELLED', 'COMPLETING']).toContain(job.state);
-  });
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(finished.map((job) => job.id).sort()).toEqual(
+        done?.status?.slurmJobs?.map((job) => job.id).sort(),
+      );
+      const wide = await env.kubectl(['get', 'ib', 'first', '-o', 'wide']);
+      expect(wide).toContain('Succeeded');
+      expect(wide).toContain('4/4');
+    },
+    E2E_TEST_TIMEOUT_MS,
+  );
 
-  it('fails naming the job when its server job is scancel-ed from outside', async () => {
-    await env.apply(
-      env.benchmarkManifest('victim', {
-        workload: {
-          clients: 1,
-          requestsPerClient: 200,
-          maxTokens: 64,
-          prompt: 'Count slowly to one hundred.',
-        },
-      }),
-    );
-    const submitted = await env.waitForBenchmark('victim', 'the server job', (object) =>
-      object.status?.slurmJobs?.find((job) => job.role === 'server'),
-    );
-    await remote(env.hpc.ssh, `scancel ${submitted.id}`);
-    const failed = await env.waitForBenchmark('victim', 'phase Failed', (object) =>
-      object.status?.phase === 'Failed' ? object : undefined,
-    );
-    const ready = condition(failed, 'Ready');
-    expect(ready?.reason).toBe('JobCancelled');
-    expect(ready?.message).toContain(`SLURM job ${submitted.id}`);
-    expect(condition(failed, 'BenchmarkComplete')?.status).toBe('False');
-    // A failed run cleans up too: nothing of it stays queued or running.
-    await waitFor(
-      'the failed run to leave nothing live',
-      async () =>
-        E2eEnvironment.live(await env.jobsOf(failed.metadata.uid)).length === 0 ? true : undefined,
-      { timeoutMs: 60_000, intervalMs: 1000 },
-    );
-  });
+  it(
+    'runs two benchmarks over ONE SSH connection and ONE monitoring stack, while an invalid one gets InvalidSpec',
+    async () => {
+      // Slips past the apiserver: it counts maxLength in characters, zod in UTF-16 units (an emoji is two).
+      const slipping = env.benchmarkManifest('slips-past', {
+        workload: { prompts: ['\u{1F642}'.repeat(8200)] },
+      });
+      await env.apply(slipping);
+      await env.apply(env.benchmarkManifest('twin-a'));
+      await env.apply(env.benchmarkManifest('twin-b'));
+      const invalid = await env.waitForBenchmark('slips-past', 'InvalidSpec', (object) =>
+        condition(object, 'Ready')?.reason === 'InvalidSpec' ? object : undefined,
+      );
+      expect(invalid.status?.phase).toBe('Failed');
+      expect(condition(invalid, 'Ready')?.message).toContain('spec.workload.prompts[0]');
+      await env.waitCondition('twin-a', 'BenchmarkComplete', 720);
+      await env.waitCondition('twin-b', 'BenchmarkComplete', 720);
+      const [a, b] = [await env.getBenchmark('twin-a'), await env.getBenchmark('twin-b')];
+      expect(a?.status?.endpoints?.pushgateway).toBeTruthy();
+      expect(a?.status?.endpoints?.pushgateway).toBe(b?.status?.endpoints?.pushgateway);
+      const pid = env.operator?.child.pid ?? 0;
+      expect(sshConnectionsOf(pid, env.hpc.ssh.port)).toBe(1);
+      const metrics = await env.metrics();
+      expect(metricSum(metrics, 'ibo_ssh_connection_state', 'state="connected"')).toBe(1);
+      // One monitoring job in this cluster's work dir, whatever the number of benchmarks.
+      const monitoring = E2eEnvironment.live(await env.squeue()).filter(
+        (job) => job.workDir.startsWith(env.workDir) && job.comment.startsWith('ibo-mon-'),
+      );
+      expect(monitoring).toHaveLength(1);
+      // The invalid object never reached SLURM.
+      expect(await env.jobsOf(invalid.metadata.uid)).toEqual([]);
+    },
+    E2E_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'cancels every job and lets the object go when it is deleted in the middle of a run',
+    async () => {
+      await env.apply(
+        env.benchmarkManifest('doomed', {
+          workload: {
+            clients: 1,
+            requestsPerClient: 200,
+            maxTokens: 64,
+            prompt: 'Count slowly to one hundred.',
+          },
+        }),
+      );
+      const running = await env.waitForBenchmark('doomed', 'both jobs submitted', (object) =>
+        (object.status?.slurmJobs?.length ?? 0) === 2 ? object : undefined,
+      );
+      const uid = running.metadata.uid;
+      expect(E2eEnvironment.live(await env.jobsOf(uid)).length).toBeGreaterThan(0);
+      await env.kubectl(['delete', 'ib', 'doomed', '--timeout=120s']);
+      expect(await env.getBenchmark('doomed')).toBeUndefined();
+      const rows = await env.jobsOf(uid);
+      expect(rows.length).toBeGreaterThan(0);
+      // scancel returns before slurmd finishes the job: it is CANCELLED or on its way (COMPLETING).
+      for (const job of rows) expect(['CANCELLED', 'COMPLETING']).toContain(job.state);
+    },
+    E2E_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'fails naming the job when its server job is scancel-ed from outside',
+    async () => {
+      await env.apply(
+        env.benchmarkManifest('victim', {
+          workload: {
+            clients: 1,
+            requestsPerClient: 200,
+            maxTokens: 64,
+            prompt: 'Count slowly to one hundred.',
+          },
+        }),
+      );
+      const submitted = await env.waitForBenchmark('victim', 'the server job', (object) =>
+        object.status?.slurmJobs?.find((job) => job.role === 'server'),
+      );
+      await remote(env.hpc.ssh, `scancel ${submitted.id}`);
+      const failed = await env.waitForBenchmark('victim', 'phase Failed', (object) =>
+        object.status?.phase === 'Failed' ? object : undefined,
+      );
+      const ready = condition(failed, 'Ready');
+      expect(ready?.reason).toBe('JobCancelled');
+      expect(ready?.message).toContain(`SLURM job ${submitted.id}`);
+      expect(condition(failed, 'BenchmarkComplete')?.status).toBe('False');
+      // A failed run cleans up too: nothing of it stays queued or running.
+      await waitFor(
+        'the failed run to leave nothing live',
+        async () =>
+          E2eEnvironment.live(await env.jobsOf(failed.metadata.uid)).length === 0 ? true : undefined,
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+    },
+    E2E_TEST_TIMEOUT_MS,
+  );
 });

@@ -22,6 +22,8 @@ import { waitFor } from '../support/wait.js';
  * Everything is driven with the sandbox's real kubectl, as a user would.
  */
 export const ROOT = join(import.meta.dirname, '..', '..');
+/** Per-test limit: a run on the shared two-core sandbox can queue behind other suites' jobs. */
+export const E2E_TEST_TIMEOUT_MS = 900_000;
 export const MODEL_FROM_SANDBOX = (): string => requireHpc().ollama.model;
 
 export interface BenchmarkObject {
