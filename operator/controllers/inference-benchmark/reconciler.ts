@@ -132,6 +132,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   /** Jobs submitted by this process, per tag and role: covers the moment before the cache shows our status. */
   private readonly submitted = new Map<string, string>();
   private readonly cleanedUp = new Set<string>();
+  private readonly endpoints = new Map<string, string>();
   private readonly ownedJobs: OwnedJobFinder;
   private readonly newToken: () => string;
 
@@ -275,7 +276,11 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     });
     if (allSettled || ctx.spec.cleanupPolicy === 'Keep') {
       session.watcher.unwatch(ctx.ownerKey);
-      this.forgetRun(ctx.run);
+      this.forgetRun(
+        ctx.run,
+        jobs.map((job) => job.id),
+        session.key,
+      );
       return halt();
     }
     session.watcher.watch(
@@ -333,8 +338,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     if (job.kind === 'halt') return job.outcome;
     const waiting = this.checkJobRunning(ctx, 'server', job.id, type);
     if (waiting) return this.afterHalt(ctx, waiting);
-    const paths = requirePaths(ctx);
-    const endpoint = (await session.files.readFileIfExists(paths.serverEndpoint))?.trim();
+    const endpoint = await this.jobEndpoint(session, job.id, requirePaths(ctx).serverEndpoint);
     if (!endpoint) {
       this.progressing(
         ctx,
@@ -393,7 +397,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     if (job.kind === 'halt') return job.outcome;
     const waiting = this.checkJobRunning(ctx, 'client', job.id, type);
     if (waiting) return this.afterHalt(ctx, waiting);
-    const endpoint = (await session.files.readFileIfExists(requirePaths(ctx).clientEndpoint))?.trim();
+    const endpoint = await this.jobEndpoint(session, job.id, requirePaths(ctx).clientEndpoint);
     if (!endpoint) {
       this.progressing(
         ctx,
@@ -709,6 +713,20 @@ export class InferenceBenchmarkReconciler implements Reconciler {
 
   // --- requests and files ----------------------------------------------------------------------------------
 
+  /** A job writes its endpoint once; remembered per job id so a running benchmark costs no SFTP round trip. */
+  private async jobEndpoint(
+    session: ClusterSession,
+    jobId: string,
+    path: string,
+  ): Promise<string | undefined> {
+    const key = `${session.key}/${jobId}`;
+    const known = this.endpoints.get(key);
+    if (known) return known;
+    const endpoint = (await session.files.readFileIfExists(path))?.trim();
+    if (endpoint) this.endpoints.set(key, endpoint);
+    return endpoint || undefined;
+  }
+
   private async modelsDir(session: ClusterSession): Promise<string> {
     const known = this.homes.get(session.key);
     if (known) return known;
@@ -893,8 +911,9 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     }
   }
 
-  private forgetRun(run: RunIdentity): void {
+  private forgetRun(run: RunIdentity, jobIds: readonly string[] = [], sessionKey = ''): void {
     this.puller.forget(run.runId);
+    for (const id of jobIds) this.endpoints.delete(`${sessionKey}/${id}`);
     for (const role of ['server', 'client'] as const) this.submitted.delete(`${run.tag}/${role}`);
   }
 }
