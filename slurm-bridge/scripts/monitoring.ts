@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { fileSdRegistration } from '../monitoring/file-sd.js';
-import { exportLines, grafanaEnvironment } from '../monitoring/grafana/provisioning.js';
+import { grafanaLaunchSnippet } from '../monitoring/grafana/launch.js';
+import { PROMETHEUS_URL_ENV } from '../monitoring/grafana/provisioning.js';
 import { endpointsFile, monitoringDir, targetsDir } from '../monitoring/layout.js';
 import { prometheusCommand, renderPrometheusConfig } from '../monitoring/prometheus-config.js';
 import { shellQuote } from '../shell/quote.js';
@@ -13,8 +14,11 @@ export const MonitoringJobOptions = z.object({
   scrapeIntervalSeconds: z.number().int().min(1).max(300).default(15),
   retention: z.string().default('30d'),
   modules: z.array(z.string().min(1)).default([]),
-  /** Grafana's install folder (`--homepath`); Grafana starts only if its binary is found. */
-  grafanaHomepath: z.string().startsWith('/').default('/usr/share/grafana'),
+  /**
+   * Grafana's install folder (`--homepath`); found next to the binary, else /usr/share/grafana, when unset.
+   * Grafana starts only if its binary is found.
+   */
+  grafanaHomepath: z.string().startsWith('/').optional(),
   readyTimeoutSeconds: z.number().int().min(1).default(120),
 });
 export type MonitoringJobOptions = z.input<typeof MonitoringJobOptions>;
@@ -41,7 +45,6 @@ export function monitoringJobScript(input: MonitoringJobOptions): string {
   const prometheusTarget = register('prometheus', 'IBO_PROMETHEUS_PORT');
   const pushgatewayTarget = register('pushgateway', 'IBO_PUSHGATEWAY_PORT');
   const nodeTarget = register('node', 'IBO_NODE_EXPORTER_PORT');
-  const grafanaEnv = grafanaEnvironment({ workDir: opts.workDir, dataDir: posix.join(dir, 'grafana-data') });
   const prometheus = prometheusCommand({
     binary: 'prometheus',
     configFile,
@@ -78,27 +81,21 @@ export function monitoringJobScript(input: MonitoringJobOptions): string {
     '',
     '# node-exporter',
     nodeExporterBlock(nodeTarget.register),
-    '# Grafana, only when installed',
+    // Grafana after Prometheus: its datasource follows the port Prometheus got (PROMETHEUS_URL_ENV), and
+    // the launcher makes a random user-only admin password when no Secret provided one.
+    `export ${PROMETHEUS_URL_ENV}="http://$${HOST_VAR}:$IBO_PROMETHEUS_PORT"`,
+    'IBO_GRAFANA_PORT=$(ibo_free_port)',
+    grafanaLaunchSnippet({
+      workDir: opts.workDir,
+      httpAddr: { shellVar: HOST_VAR },
+      httpPort: { shellVar: 'IBO_GRAFANA_PORT' },
+      dataDir: posix.join(dir, 'grafana-data'),
+      ...(opts.grafanaHomepath ? { homepath: opts.grafanaHomepath } : {}),
+    }),
     'IBO_GRAFANA_ENDPOINT=null',
-    'IBO_GRAFANA=$(command -v grafana || command -v grafana-server || true)',
-    'if [ -n "$IBO_GRAFANA" ]; then',
-    '  IBO_GRAFANA_PORT=$(ibo_free_port)',
-    exportLines(grafanaEnv)
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => `  ${line}`)
-      .join('\n'),
-    `  export GF_SERVER_HTTP_ADDR="$${HOST_VAR}" GF_SERVER_HTTP_PORT="$IBO_GRAFANA_PORT"`,
-    `  mkdir -p -- "$GF_PATHS_DATA" "$GF_PATHS_LOGS"`,
-    '  if [ "$(basename -- "$IBO_GRAFANA")" = grafana ]; then',
-    `    "$IBO_GRAFANA" server --homepath ${shellQuote(opts.grafanaHomepath)} &`,
-    '  else',
-    `    "$IBO_GRAFANA" --homepath ${shellQuote(opts.grafanaHomepath)} &`,
-    '  fi',
+    'if [ -n "$grafana_pid" ]; then',
     `  ibo_wait_tcp "$${HOST_VAR}" "$IBO_GRAFANA_PORT" ${opts.readyTimeoutSeconds}`,
-    `  IBO_GRAFANA_ENDPOINT="\\"$${HOST_VAR}:$IBO_GRAFANA_PORT\\""`,
-    'else',
-    '  echo "grafana not installed; dashboards skipped" >&2',
+    '  IBO_GRAFANA_ENDPOINT="\\"$grafana_endpoint\\""',
     'fi',
     '',
     `ibo_write_atomic ${endpoints} "$(printf '{"prometheus":"%s:%s","pushgateway":"%s:%s","grafana":%s,"slurmJobId":"%s"}' "$${HOST_VAR}" "$IBO_PROMETHEUS_PORT" "$${HOST_VAR}" "$IBO_PUSHGATEWAY_PORT" "$IBO_GRAFANA_ENDPOINT" "\${SLURM_JOB_ID:-}")"`,

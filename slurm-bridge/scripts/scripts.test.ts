@@ -98,7 +98,17 @@ describe('job scripts as text', () => {
     expect(script).toContain("module load 'prometheus/2.42'");
     expect(script).toContain('/w/monitoring/endpoints.json');
     expect(script).toContain('/w/monitoring/targets/pushgateway/*.json');
-    expect(script).toContain('grafana not installed');
+    expect(script).toContain('Grafana: no grafana binary or image on this node');
+    bashSyntaxOk(script);
+  });
+
+  it('the monitoring script points Grafana at the port Prometheus got and makes an admin password when none was written', () => {
+    const script = monitoringJobScript({ workDir: '/w' });
+    const exported = script.indexOf('export IBO_PROMETHEUS_URL="http://$IBO_HOST:$IBO_PROMETHEUS_PORT"');
+    expect(exported).toBeGreaterThan(script.indexOf('IBO_PROMETHEUS_PORT=$(ibo_free_port)'));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash array expansion in the script
+    expect(exported).toBeLessThan(script.indexOf('exec "${grafana_cmd[@]}"'));
+    expect(script).toContain("if [ ! -s '/w/monitoring/secrets/grafana-admin-password' ]; then (umask 077;");
     bashSyntaxOk(script);
   });
 });

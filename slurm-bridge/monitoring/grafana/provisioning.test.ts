@@ -2,7 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DATASOURCE_UID } from './dashboard-model.js';
-import { exportLines, grafanaEnvironment, grafanaProvisioningFiles } from './provisioning.js';
+import {
+  exportLines,
+  grafanaEnvironment,
+  grafanaProvisioningFiles,
+  PROMETHEUS_URL_ENV,
+} from './provisioning.js';
 
 const workDir = '/home/hpcuser/hpcbench';
 
@@ -26,6 +31,17 @@ describe('grafanaProvisioningFiles', () => {
       type: 'prometheus',
       url: 'http://127.0.0.1:9090',
     });
+  });
+
+  it('by default names the URL the monitoring job exports, since Prometheus picks its port at run time', () => {
+    const [datasource] = grafanaProvisioningFiles({ workDir });
+    expect(parse(datasource?.content ?? '').datasources[0].url).toBe(`\${${PROMETHEUS_URL_ENV}}`);
+  });
+
+  it('rejects a prometheusUrl that is neither a URL nor an environment reference', () => {
+    expect(() => grafanaProvisioningFiles({ workDir, prometheusUrl: '$(reboot)' })).toThrow(
+      /environment reference/,
+    );
   });
 
   it('points the dashboard provider at the folder the five dashboards are uploaded to', () => {

@@ -12,10 +12,32 @@ import { dashboardJson, shippedDashboards } from './dashboards.js';
  * password is in any of these files (it comes from a file the operator writes from a Secret).
  */
 
+/**
+ * The monitoring job picks Prometheus' port when it runs, after the provisioning files were uploaded, so
+ * the datasource names this variable and the job exports it before Grafana starts (Grafana expands
+ * `${NAME}` in provisioning files).
+ */
+export const PROMETHEUS_URL_ENV = 'IBO_PROMETHEUS_URL';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana provisioning reference, not a JS template
+export const PROMETHEUS_URL_REFERENCE = '${IBO_PROMETHEUS_URL}';
+
 export const GrafanaProvisioningOptions = z.object({
   workDir: z.string().startsWith('/'),
-  /** Where Grafana reaches Prometheus; both run in the monitoring job, so usually http://127.0.0.1:9090. */
-  prometheusUrl: z.url(),
+  /**
+   * Where Grafana reaches Prometheus: a fixed URL, or a `${NAME}` reference to the environment Grafana
+   * starts with (the default: the URL the monitoring job exports once Prometheus has its port).
+   */
+  prometheusUrl: z
+    .union([
+      z.url(),
+      z
+        .string()
+        .regex(
+          /^\$\{[A-Z_][A-Z0-9_]*\}$/,
+          `a URL or an environment reference like ${PROMETHEUS_URL_REFERENCE}`,
+        ),
+    ])
+    .default(PROMETHEUS_URL_REFERENCE),
   /** Lets Grafana pick a $__rate_interval that spans at least four scrapes. */
   scrapeIntervalSeconds: z.number().int().min(1).max(300).default(15),
 });
