@@ -12,7 +12,10 @@ import {
   monitoringJobScript,
   SbatchError,
 } from '../../../slurm-bridge/index.js';
-import { grafanaProvisioningFiles } from '../../../slurm-bridge/monitoring/grafana/provisioning.js';
+import {
+  grafanaProvisioningFiles,
+  PROMETHEUS_URL_REFERENCE,
+} from '../../../slurm-bridge/monitoring/grafana/provisioning.js';
 import {
   endpointsFile,
   grafanaAdminPasswordFile,
@@ -241,9 +244,10 @@ async function adoptOrSubmit(
 async function prepareFiles(context: MonitoringContext): Promise<void> {
   const { files, workDir } = context.session;
   await files.mkdirp(posix.join(monitoringDir(workDir), 'logs'));
+  // The datasource names the URL the job exports once Prometheus has its (run-time) port.
   for (const file of grafanaProvisioningFiles({
     workDir,
-    prometheusUrl: 'http://127.0.0.1:9090',
+    prometheusUrl: PROMETHEUS_URL_REFERENCE,
     scrapeIntervalSeconds: context.spec.monitoring.scrapeIntervalSeconds,
   })) {
     await files.mkdirp(posix.dirname(file.path));
