@@ -90,9 +90,19 @@ export function runRemote(
   return runProgram('ssh', [...sshArgs(target, options.sshOptions), command], options);
 }
 
+// Other suites restart the shared sshd on purpose (reconnect tests); a refused or reset connection before
+// the command ran is retried for a few seconds instead of failing an unrelated test.
+const TRANSIENT_SSH_FAILURE =
+  /Connection refused|Connection reset|Connection closed by|kex_exchange_identification/;
+
 /** Like runRemote, but a non-zero exit is an error that carries stderr. Returns stdout. */
 export async function remote(target: SshTarget, command: string, options: RunOptions = {}): Promise<string> {
-  const result = await runRemote(target, command, options);
+  let result = await runRemote(target, command, options);
+  const retryUntil = Date.now() + 15_000;
+  while (result.code === 255 && TRANSIENT_SSH_FAILURE.test(result.stderr) && Date.now() < retryUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    result = await runRemote(target, command, options);
+  }
   if (result.code !== 0) {
     throw new Error(`remote command failed (exit ${result.code}): ${command}\n${result.stderr.trim()}`);
   }
