@@ -184,7 +184,8 @@ interface Harness {
   writes: SlurmClusterStatus[];
   finalizerOps: string[];
   events: Array<{ type: string; reason: string; message: string }>;
-  missingSecret: boolean;
+  /** Names of Secrets that do not exist. */
+  missingSecrets: Set<string>;
   reconcile(): Promise<{ requeueAfterMs?: number } | undefined>;
   condition(type: string): { status: string; reason: string; message: string } | undefined;
 }
@@ -226,7 +227,7 @@ function harness(
     writes: [],
     finalizerOps: [],
     events: [],
-    missingSecret: false,
+    missingSecrets: new Set(),
     reconcile: () => reconciler.reconcile({ namespace: 'team', name: 'hpc' }, { log, signal }),
     condition: (type) => h.object?.status?.conditions?.find((c) => c.type === type),
   };
@@ -235,7 +236,8 @@ function harness(
     registry,
     secrets: {
       read: async (namespace, name, keys) => {
-        if (h.missingSecret) throw new SecretNotFoundError(`Secret ${namespace}/${name} not found`);
+        if (h.missingSecrets.has(name))
+          throw new SecretNotFoundError(`Secret ${namespace}/${name} not found`);
         return new Map(keys.map((key) => [key, Buffer.from(`value of ${key}`)]));
       },
     },
@@ -316,6 +318,43 @@ describe('SlurmClusterReconciler', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana provisioning reference
     expect(datasource).toContain('url: ${IBO_PROMETHEUS_URL}');
     expect(datasource).not.toContain('127.0.0.1:9090');
+  });
+
+  it('uploads the Grafana admin user and password from the named Secret as user-only files', async () => {
+    const h = harness({
+      spec: {
+        ...validSpec,
+        monitoring: { ...validSpec.monitoring, grafanaAdminSecretRef: { name: 'grafana' } },
+      },
+    });
+    await h.reconcile();
+    expect(h.cluster.uploads.get(`${WORK_DIR}/monitoring/secrets/grafana-admin-user`)).toBe(0o600);
+    expect(h.cluster.uploads.get(`${WORK_DIR}/monitoring/secrets/grafana-admin-password`)).toBe(0o600);
+    expect(h.cluster.files.get(`${WORK_DIR}/monitoring/secrets/grafana-admin-password`)).toBe(
+      'value of admin-password',
+    );
+    expect(JSON.stringify(h.writes) + JSON.stringify(h.events)).not.toContain('value of');
+  });
+
+  it('reports a missing Grafana admin Secret as MonitoringReady=False SecretNotFound without submitting, and keeps Ready', async () => {
+    const h = harness({
+      spec: {
+        ...validSpec,
+        monitoring: { ...validSpec.monitoring, grafanaAdminSecretRef: { name: 'grafana' } },
+      },
+    });
+    h.missingSecrets.add('grafana');
+    const result = await h.reconcile();
+    expect(h.condition(ClusterConditionType.MonitoringReady)).toMatchObject({
+      status: 'False',
+      reason: ConditionReason.SecretNotFound,
+    });
+    expect(h.condition(ClusterConditionType.MonitoringReady)?.message).toContain(
+      'fix spec.monitoring.grafanaAdminSecretRef',
+    );
+    expect(h.condition(ClusterConditionType.Ready)?.status).toBe('True');
+    expect(h.cluster.submits).toEqual([]);
+    expect(result?.requeueAfterMs).toBe(30_000);
   });
 
   it('adopts a live monitoring job found by its tag instead of submitting a second one (a restart between sbatch and the status write)', async () => {
@@ -453,7 +492,7 @@ describe('SlurmClusterReconciler', () => {
 
   it('reports a missing Secret as SecretNotFound and says what to fix, without opening a connection', async () => {
     const h = harness();
-    h.missingSecret = true;
+    h.missingSecrets.add('ssh');
     await h.reconcile();
     expect(h.cluster.opens).toBe(0);
     expect(h.condition(ClusterConditionType.Ready)).toMatchObject({

@@ -187,11 +187,23 @@ export class SlurmClusterReconciler implements Reconciler {
     let grafanaAdmin: { user: Buffer; password: Buffer } | undefined;
     const adminRef = spec.monitoring.grafanaAdminSecretRef;
     if (adminRef) {
-      const values = await this.deps.secrets.read(object.metadata?.namespace ?? '', adminRef.name, [
-        adminRef.userKey,
-        adminRef.passwordKey,
-      ]);
-      grafanaAdmin = { user: values.get(adminRef.userKey)!, password: values.get(adminRef.passwordKey)! };
+      try {
+        const values = await this.deps.secrets.read(object.metadata?.namespace ?? '', adminRef.name, [
+          adminRef.userKey,
+          adminRef.passwordKey,
+        ]);
+        grafanaAdmin = { user: values.get(adminRef.userKey)!, password: values.get(adminRef.passwordKey)! };
+      } catch (error) {
+        // A user mistake, not a transient error: say so in the condition instead of retrying silently.
+        if (!(error instanceof SecretNotFoundError)) throw error;
+        return {
+          status: 'False',
+          reason: ConditionReason.SecretNotFound,
+          message: `${error.message}: create it or fix spec.monitoring.grafanaAdminSecretRef`,
+          monitoring: current,
+          requeueAfterMs: RETRY_MS,
+        };
+      }
     }
     return reconcileMonitoringJob({
       session,
