@@ -6,7 +6,7 @@
 #      (gemma3:270m, 2 clients x 2 requests) are applied with kubectl;
 #   4. kubectl wait --for=condition=BenchmarkComplete, then `kubectl get ib -o wide` and the results.
 # Environment: IBO_DEMO_NAMESPACE (default ibo-demo), IBO_DEMO_TIMEOUT (seconds, default 600),
-# IBO_DEMO_KEEP=1 leaves the objects in place afterwards.
+# IBO_DEMO_KEEP=1 leaves the objects in place afterwards; IBO_DEMO_SKIP_NPM_CI=1 skips npm ci.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +47,9 @@ cleanup() {
 }
 
 say "set-up: npm dependencies"
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ "${IBO_DEMO_SKIP_NPM_CI:-0}" == 1 ]]; then
+  echo "skipped (IBO_DEMO_SKIP_NPM_CI=1)"
+elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 else
   echo "node_modules matches package-lock.json"
