@@ -36,8 +36,38 @@ async function waitMonitoringReady(what: string, accept: (object: ClusterObject)
       }
       return object.status?.monitoring?.prometheus && accept(object) ? object : undefined;
     },
-    { timeoutMs: 180_000, intervalMs: 1000 },
+    { timeoutMs: 240_000, intervalMs: 1000 },
   );
+}
+
+async function setMonitoringTime(time: string): Promise<void> {
+  await kubectlOk([
+    '-n',
+    namespace,
+    'patch',
+    'slurmcluster',
+    env.clusterName,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { monitoring: { time } } }),
+  ]);
+}
+
+/** Messages of the Events with this reason on the test's SlurmCluster, oldest first. */
+async function eventMessages(reason: string): Promise<string[]> {
+  const events = JSON.parse(
+    await kubectlOk([
+      '-n',
+      namespace,
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${env.clusterName},reason=${reason}`,
+      '-o',
+      'json',
+    ]),
+  ) as { items: Array<{ message?: string }> };
+  return events.items.map((event) => event.message ?? '');
 }
 
 async function liveJobState(id: string): Promise<string | undefined> {
@@ -144,6 +174,8 @@ describe('SlurmCluster controller on the sandbox', () => {
   });
 
   it('resubmits the monitoring job when it is cancelled from outside (new job id, MonitoringReady back to True)', async () => {
+    // The resubmitted job gets a one-minute limit, for the time-limit case that follows.
+    await setMonitoringTime('00:01:00');
     await env.scancel([firstJobId]);
     const object = await waitMonitoringReady(
       'a new monitoring job after the external scancel',
@@ -157,7 +189,26 @@ describe('SlurmCluster controller on the sandbox', () => {
       ['PENDING', 'RUNNING'].includes(job.state),
     );
     expect(live.map((job) => job.id)).toEqual([newJobId]);
+    expect(await eventMessages('MonitoringJobEnded')).toContainEqual(
+      expect.stringContaining(`monitoring job ${firstJobId} ended: CANCELLED`),
+    );
     firstJobId = newJobId;
+    // Jobs submitted from now on run 15 minutes again.
+    await setMonitoringTime('00:15:00');
+  });
+
+  it('resubmits the monitoring job when it hits its time limit', async () => {
+    const limited = firstJobId;
+    const object = await waitMonitoringReady(
+      'a new monitoring job after the time limit',
+      (candidate) => (candidate.status?.monitoring?.jobId ?? limited) !== limited,
+    );
+    firstJobId = object.status?.monitoring?.jobId ?? '';
+    expect(await liveJobState(limited)).toBe('TIMEOUT');
+    expect(await liveJobState(firstJobId)).toBe('RUNNING');
+    expect(await eventMessages('MonitoringJobEnded')).toContainEqual(
+      expect.stringContaining(`monitoring job ${limited} ended: TIMEOUT`),
+    );
   });
 
   it('adopts the running monitoring job after an operator restart (same job id, no second sbatch)', async () => {
