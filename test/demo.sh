@@ -6,7 +6,8 @@
 #      (gemma3:270m, 2 clients x 2 requests) are applied with kubectl;
 #   4. kubectl wait --for=condition=BenchmarkComplete, then `kubectl get ib -o wide` and the results.
 # Environment: IBO_DEMO_NAMESPACE (default ibo-demo), IBO_DEMO_TIMEOUT (seconds, default 600),
-# IBO_DEMO_KEEP=1 leaves the objects in place afterwards; IBO_DEMO_SKIP_NPM_CI=1 skips npm ci.
+# IBO_DEMO_KEEP=1 leaves the objects in place afterwards; IBO_DEMO_SKIP_NPM_CI=1 skips npm ci,
+# IBO_DEMO_SKIP_SANDBOX_UP=1 uses a sandbox that is already up.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,7 +57,11 @@ else
 fi
 
 say "set-up: sandbox (SLURM, sshd, Ollama, kube-apiserver)"
-bash test/sandbox/sandbox up
+if [[ "${IBO_DEMO_SKIP_SANDBOX_UP:-0}" == 1 && -f "$SANDBOX_FILE" ]]; then
+  echo "skipped (IBO_DEMO_SKIP_SANDBOX_UP=1; using $SANDBOX_FILE)"
+else
+  bash test/sandbox/sandbox up
+fi
 
 say "set-up: bundles"
 node test/build-bundles.mjs
