@@ -21,7 +21,7 @@ import type { ClusterSessionImpl, OpenSessionOptions } from '../../cluster/sessi
 import { FakeClock } from '../../runtime/clock.js';
 import { createMergePatch } from '../../runtime/merge-patch.js';
 import type { StatusObject, StatusWriteResult } from '../../runtime/status-writer.js';
-import { type SlurmClusterObject, SlurmClusterReconciler } from './reconciler.js';
+import { partitionStatus, type SlurmClusterObject, SlurmClusterReconciler } from './reconciler.js';
 import { SecretNotFoundError } from './secrets.js';
 
 const UID = '7d0c1e2f-aaaa-bbbb-cccc-000011112222';
@@ -592,5 +592,26 @@ describe('SlurmClusterReconciler', () => {
     h.object = undefined;
     await h.reconcile();
     expect(h.registry.lookup('team/hpc')).toMatchObject({ ok: false, reason: 'ClusterNotFound' });
+  });
+});
+
+describe('partitionStatus', () => {
+  it.each([
+    ['counts plain gpu gres per node', ['gpu:4'], 4],
+    ['reads a typed gpu gres with its socket binding', ['gpu:a100:8(S:0-1)'], 8],
+    ['ignores gres that are not GPUs', ['shard:16', 'gpu:2'], 2],
+    ['leaves gpus out when the partition has none', [], undefined],
+  ])('%s', (_sentence, gres, gpus) => {
+    expect(partitionStatus(partition('gpu', { gres })).gpus).toBe(gpus);
+  });
+
+  it('reports CPUs per node and leaves out what sinfo did not say', () => {
+    expect(
+      partitionStatus(partition('cpu', { nodes: 0, cpusTotal: 0, memoryPerNodeMB: null, maxTime: null })),
+    ).toEqual({
+      name: 'cpu',
+      state: 'up',
+      nodes: 0,
+    });
   });
 });
