@@ -450,6 +450,23 @@ describe('InferenceBenchmark reconcile', () => {
     expect(last?.slurmJobs?.map((j) => j.id)).toEqual(['101']);
   });
 
+  it('keeps a True condition and writes nothing when a restarted operator has not polled the job yet', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    const writes = h.writes.length;
+    // A new process: same status, but the job watcher has no state yet.
+    const restarted = harness();
+    restarted.object = h.object;
+    restarted.cluster.jobsByTag = h.cluster.jobsByTag;
+    await restarted.reconcile();
+    expect(restarted.writes).toEqual([]);
+    expect(restarted.cluster.submits).toEqual([]);
+    expect(condition(h.object.status, 'OllamaModelLoaded')?.status).toBe('True');
+    expect(h.writes.length).toBe(writes);
+  });
+
   it('fails with SubmitFailed and sbatch stderr when sbatch refuses the job', async () => {
     const h = harness();
     const session = h.cluster.session();

@@ -614,7 +614,11 @@ export class InferenceBenchmarkReconciler implements Reconciler {
 
   private recordJob(ctx: RunContext, session: ClusterSession, role: JobRole, id: string): void {
     const others = (ctx.draft.status.slurmJobs ?? []).filter((job) => job.role !== role);
-    const jobs = [...others, slurmJobEntry(role, id, session.watcher.get(id))];
+    const lookup = session.watcher.get(id);
+    const known = ctx.draft.status.slurmJobs?.find((job) => job.role === role && job.id === id);
+    // Before the first poll of a fresh process, what status already says is better than "SUBMITTED".
+    const entry = !lookup && known ? known : slurmJobEntry(role, id, lookup);
+    const jobs = [...others, entry];
     jobs.sort((a, b) => (a.role === b.role ? 0 : a.role === 'server' ? -1 : 1));
     ctx.draft.status.slurmJobs = jobs;
     session.watcher.watch(
@@ -641,6 +645,9 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   ): StepOutcome | undefined {
     const lookup = requireSession(ctx).watcher.get(id);
     if (!lookup) {
+      // A fresh process has not polled yet: keep what status says rather than flapping a True condition.
+      if (findCondition(ctx.draft.status.conditions, condition)?.status === 'True')
+        return halt(STARTING_POLL_MS);
       this.progressing(
         ctx,
         condition,
