@@ -111,15 +111,14 @@ ollama_headers() {
 }
 
 build_ollama() {
-  # The stamp names the ldflags too, so a cache built before them is relinked (compiles stay cached).
-  local stamp_text="$OLLAMA_VERSION+version"
-  stamp_ok ollama "$stamp_text" && return 0
+  # The stamp (versions.sh) names the build recipe too, so a cache built before it changed is rebuilt.
+  stamp_ok ollama "$OLLAMA_STAMP" && return 0
   local inc tmp; inc=$(ollama_headers); tmp=$(mktemp -d)
   # Without -X the server reports version 0.0.0 on /api/version, which clients show to users.
   GOBIN="$tmp" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" timed ollama go install \
     -ldflags "-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" "github.com/ollama/ollama@$OLLAMA_VERSION"
   mv -f "$tmp/ollama" "$IBO_BIN/ollama" && rmdir "$tmp"
-  stamp ollama "$stamp_text"
+  stamp ollama "$OLLAMA_STAMP"
 }
 
 case "${1:-all}" in

