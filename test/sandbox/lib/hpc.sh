@@ -179,7 +179,14 @@ phase_model() {
 }
 
 # ---------------------------------------------------------------------------------------------- munge
-munged_running() { pgrep -u munge -x munged >/dev/null; }
+# pgrep also lists zombies, and right after `down` munged is one until PID 1 reaps it: count only live ones
+# with a socket, or `up` would skip starting munged and every Slurm command would fail to authenticate.
+munged_running() {
+  local pid
+  [[ -S /run/munge/munge.socket.2 ]] || return 1
+  for pid in $(pgrep -u munge -x munged); do pid_alive "$pid" && return 0; done
+  return 1
+}
 
 phase_munge() {
   install -d -o munge -g munge -m 0755 /run/munge
