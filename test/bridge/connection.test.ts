@@ -15,7 +15,7 @@ import {
   UnreachableError,
 } from '../../slurm-bridge/ssh/errors.js';
 import { readSandbox, requireHpc } from '../sandbox/description.js';
-import { connectToSandbox } from './sandbox-connection.js';
+import { connectToSandbox, waitFor } from './sandbox-connection.js';
 import { restartSshd } from './sshd-control.js';
 
 const sandbox = readSandbox();
@@ -97,6 +97,14 @@ describe('one shared SSH connection to the sandbox login node', () => {
     await restartSshd(hpc, sandbox.stateDir);
     const interrupted = await inFlight;
     expect(interrupted).toBeInstanceOf(Error);
+    // The in-flight command's channel can close a moment before the client itself reports the dropped
+    // transport; a command sent in that moment fails with ConnectionLost by design (a started command is
+    // never re-run). Send the next ones once the connection has noticed.
+    await waitFor(
+      'the connection to notice the restart',
+      async () => (states.some((state) => state !== 'connected') ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) => connection.exec(`echo after-${i}`)),
     );
