@@ -168,9 +168,18 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> {
     const wrapped = `timeout -k ${KILL_AFTER_SECONDS} ${timeoutSeconds} sh -c ${shellQuote(command)}`;
     const release = await this.sessions.acquire();
     try {
-      const channel = await this.openSession<ssh2.ClientChannel>((client, cb) => client.exec(wrapped, cb));
+      // Collect from inside the open callback, before any await: a quick command's output, exit-status and
+      // close can arrive in the same socket read as the exec reply, and ssh2 emits 'exit' synchronously, so a
+      // listener attached one microtask later misses it and the command looks like a dropped connection.
+      const running = await this.openSession<{ result: Promise<ExecResult> }>((client, cb) =>
+        client.exec(wrapped, (err, channel) => {
+          if (err)
+            cb(err, undefined as never); // an error carries no value
+          else cb(undefined, { result: this.collect(channel, command, timeoutSeconds, options) });
+        }),
+      );
       const started = Date.now();
-      const result = await this.collect(channel, command, timeoutSeconds, options);
+      const result = await running.result;
       // 124: timeout sent TERM; 137: it had to KILL. A command may return those codes itself, so only
       // count them as a timeout when the deadline has actually passed.
       const deadlinePassed = Date.now() - started >= timeoutSeconds * 1000 - 250;

@@ -56,6 +56,15 @@ describe('one shared SSH connection to the sandbox login node', () => {
     );
   });
 
+  it('keeps the exit status of commands that end at once (exit-status arrives with the exec reply)', async () => {
+    // An instant command's reply, output, exit-status and close can share one socket read; an exit listener
+    // attached a microtask late used to miss the status and report a dropped connection.
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => connection.exec(`exit ${i % 3}`)),
+    );
+    expect(results.map((r) => r.code)).toEqual(Array.from({ length: 200 }, (_, i) => i % 3));
+  });
+
   it('kills a command remotely when its timeout expires', async () => {
     const marker = `ibo-timeout-${process.pid}-${Date.now()}`;
     await expect(connection.exec(`sleep 300 # ${marker}`, { timeoutSeconds: 2 })).rejects.toBeInstanceOf(
