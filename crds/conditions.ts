@@ -45,6 +45,8 @@ export const ConditionReason = {
   Disabled: 'Disabled',
   /** Waiting for an earlier step. */
   WaitingForDependencies: 'WaitingForDependencies',
+  /** The SlurmCluster's maxActiveBenchmarks are all taken; the message gives the place in line. */
+  WaitingForCapacity: 'WaitingForCapacity',
 
   // SSH and cluster
   /** Connected over SSH and `sinfo` answered. */

@@ -140,6 +140,11 @@ export const SlurmClusterSpec = z
         'Environment modules every job loads first (module load …), e.g. env/release/2024.1, Apptainer.',
       ),
     defaults: ClusterDefaults.optional(),
+    maxActiveBenchmarks: integer(1, 10_000)
+      .optional()
+      .describe(
+        'At most this many benchmarks of this cluster hold SLURM jobs at once; the others wait in phase Queued (reason WaitingForCapacity) in creation order. A benchmark needs its Ollama and client jobs running together, so set this to the number of such pairs your allocation can run side by side; unset, every benchmark submits at once and a full queue can leave servers waiting for clients that cannot start.',
+      ),
     monitoring: defaultedObject(ClusterMonitoring),
   })
   .describe('How to reach one SLURM cluster over SSH, and what its jobs share.');

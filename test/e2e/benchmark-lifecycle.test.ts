@@ -80,13 +80,38 @@ describe('an InferenceBenchmark on the sandbox', () => {
   );
 
   it(
-    'runs two benchmarks over ONE SSH connection and ONE monitoring stack',
+    'runs two benchmarks over ONE SSH connection and ONE monitoring stack, one after the other with maxActiveBenchmarks 1',
     async () => {
-      await env.apply(env.benchmarkManifest('twin-a'));
-      await env.apply(env.benchmarkManifest('twin-b'));
-      await env.waitCondition('twin-a', 'BenchmarkComplete', 720);
-      await env.waitCondition('twin-b', 'BenchmarkComplete', 720);
+      const limit = (value: number | null) =>
+        env.kubectl([
+          'patch',
+          'scluster',
+          env.clusterName,
+          '--type=merge',
+          '-p',
+          JSON.stringify({ spec: { maxActiveBenchmarks: value } }),
+        ]);
+      await limit(1);
+      try {
+        await env.apply(env.benchmarkManifest('twin-a'));
+        await env.apply(env.benchmarkManifest('twin-b'));
+        // twin-b waits for twin-a's place, and says so, before it submits anything.
+        const waiting = await env.waitForBenchmark('twin-b', 'twin-b waiting for a place', (object) =>
+          condition(object, 'OllamaModelLoaded')?.reason === 'WaitingForCapacity' ? object : undefined,
+        );
+        expect(waiting.status?.phase).toBe('Queued');
+        expect(waiting.status?.slurmJobs ?? []).toEqual([]);
+        expect(condition(waiting, 'OllamaModelLoaded')?.message).toContain('number 1 in line');
+        await env.waitCondition('twin-a', 'BenchmarkComplete', 720);
+        await env.waitCondition('twin-b', 'BenchmarkComplete', 720);
+      } finally {
+        await limit(null);
+      }
       const [a, b] = [await env.getBenchmark('twin-a'), await env.getBenchmark('twin-b')];
+      const started = (object: typeof a, role: string) =>
+        Date.parse(object?.status?.slurmJobs?.find((job) => job.role === role)?.submitTime ?? '');
+      // twin-b's first job went in only after twin-a had finished.
+      expect(started(b, 'server')).toBeGreaterThanOrEqual(Date.parse(a?.status?.completionTime ?? '') - 1000);
       expect(a?.status?.endpoints?.pushgateway).toBeTruthy();
       expect(a?.status?.endpoints?.pushgateway).toBe(b?.status?.endpoints?.pushgateway);
       const pid = env.operator?.child.pid ?? 0;

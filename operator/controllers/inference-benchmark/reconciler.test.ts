@@ -188,6 +188,11 @@ interface Harness {
   finalizerOps: string[];
   events: Array<{ type: string; reason: string; message: string }>;
   object: BenchmarkObject;
+  /** Other benchmarks in the cache (same namespace). */
+  others: BenchmarkObject[];
+  clusterObject: SlurmClusterObject | undefined;
+  /** onCapacityFreed calls, as namespace/cluster. */
+  woken: string[];
   setSession(lookup: SessionLookup | 'up'): void;
   reconcile(): Promise<{ requeueAfterMs?: number } | undefined>;
 }
@@ -201,6 +206,9 @@ function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
     writes: [],
     finalizerOps: [],
     events: [],
+    others: [],
+    clusterObject: undefined,
+    woken: [],
     object: {
       apiVersion: 'hpcbench.io/v1alpha1',
       kind: 'InferenceBenchmark',
@@ -219,8 +227,12 @@ function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
     },
     reconcile: () => h.reconciler.reconcile({ namespace: 'team', name: 'bench' }, { log, signal }),
     reconciler: new InferenceBenchmarkReconciler({
-      benchmarks: { get: () => h.object },
-      clusters: { get: (): SlurmClusterObject | undefined => undefined },
+      benchmarks: { get: () => h.object, list: () => [h.object, ...h.others] },
+      clusters: {
+        get: () => h.clusterObject,
+        list: () => (h.clusterObject ? [h.clusterObject] : []),
+      },
+      onCapacityFreed: (namespace, cluster) => h.woken.push(`${namespace}/${cluster}`),
       registry: { lookup: () => session },
       status: {
         patchStatus: async (current, desired) => {
@@ -309,6 +321,61 @@ describe('InferenceBenchmark reconcile', () => {
         submitTime: '2026-01-01T00:00:00Z',
       },
     ]);
+  });
+
+  it('waits in Queued, number in line given, while maxActiveBenchmarks are taken, and submits once a place frees', async () => {
+    const h = harness();
+    h.object.metadata = { ...h.object.metadata, creationTimestamp: new Date('2026-01-01T00:00:10Z') };
+    h.clusterObject = { metadata: { name: 'sandbox', namespace: 'team' }, spec: { maxActiveBenchmarks: 1 } };
+    const other = (name: string, created: string, status: InferenceBenchmarkStatus): BenchmarkObject => ({
+      metadata: { name, namespace: 'team', creationTimestamp: new Date(created) },
+      spec: validSpec,
+      status,
+    });
+    const running = other('first', '2026-01-01T00:00:00Z', {
+      phase: 'Running',
+      runId: 'r1',
+      slurmJobs: [{ role: 'server', id: '5', state: 'RUNNING' }],
+    });
+    const earlier = other('earlier', '2026-01-01T00:00:05Z', { phase: 'Pending' });
+    h.others = [running, earlier];
+    expect(await h.reconcile()).toEqual({ requeueAfterMs: 15_000 });
+    expect(h.cluster.submits).toEqual([]);
+    expect(h.writes.at(-1)?.phase).toBe('Queued');
+    expect(condition(h.writes.at(-1), 'OllamaModelLoaded')).toMatchObject({
+      reason: 'WaitingForCapacity',
+      message: expect.stringContaining('1 of 1 benchmarks (maxActiveBenchmarks) hold jobs; number 2 in line'),
+    });
+    // The running one finishes: the one created earlier goes first, then this one.
+    const done = { ...running, status: { ...running.status, phase: 'Succeeded' as const } };
+    h.others = [done, earlier];
+    await h.reconcile();
+    expect(h.cluster.submits).toEqual([]);
+    expect(condition(h.writes.at(-1), 'OllamaModelLoaded')?.message).toContain('0 of 1 benchmarks');
+    h.others = [
+      done,
+      {
+        ...earlier,
+        status: { phase: 'Queued', runId: 'r2', slurmJobs: [{ role: 'server', id: '6', state: 'PENDING' }] },
+      },
+    ];
+    await h.reconcile();
+    expect(h.cluster.submits).toEqual([]);
+    expect(condition(h.writes.at(-1), 'OllamaModelLoaded')?.message).toContain(
+      '1 of 1 benchmarks (maxActiveBenchmarks) hold jobs; number 1 in line',
+    );
+    h.others = [done, { ...earlier, metadata: { ...earlier.metadata, deletionTimestamp: new Date() } }];
+    await h.reconcile();
+    expect(h.cluster.submits).toHaveLength(1);
+  });
+
+  it('frees its place when the run settles and wakes the benchmarks of that cluster once', async () => {
+    const h = harness();
+    h.clusterObject = { metadata: { name: 'sandbox', namespace: 'team' }, spec: { maxActiveBenchmarks: 1 } };
+    h.object = { ...h.object, status: { phase: 'Failed', runId: `${UID}-g1`, slurmJobs: [] } };
+    await h.reconcile();
+    await h.reconcile();
+    expect(h.woken).toEqual(['team/sandbox']);
   });
 
   it('adopts a job carrying the run tag instead of submitting a second one after a crash before the status write', async () => {

@@ -43,6 +43,7 @@ import {
   type ReconcileContext,
   type Reconciler,
 } from '../../runtime/reconciler.js';
+import { type AdmissionCandidate, ClusterAdmission } from './admission.js';
 import { describeEndedJob, reasonForEndedJob, slurmJobEntry } from './job-status.js';
 import { ModelPuller } from './model-puller.js';
 import { adoptJob, type OwnedJobFinder, squeueOwnedJobFinder } from './owned-jobs.js';
@@ -65,12 +66,13 @@ export interface BenchmarkObject extends k8s.KubernetesObject {
 }
 
 export interface SlurmClusterObject extends k8s.KubernetesObject {
-  spec?: { monitoring?: { enabled?: boolean } };
+  spec?: { monitoring?: { enabled?: boolean }; maxActiveBenchmarks?: unknown };
   status?: SlurmClusterStatus;
 }
 
 export interface ObjectCache<T> {
   get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): T[];
 }
 
 export interface BenchmarkReconcilerDeps {
@@ -88,12 +90,16 @@ export interface BenchmarkReconcilerDeps {
   clientBundle: () => Promise<Buffer>;
   ownedJobs?: OwnedJobFinder;
   newToken?: () => string;
+  /** A place under a cluster's maxActiveBenchmarks came free: reconcile the benchmarks waiting there. */
+  onCapacityFreed?: (namespace: string, clusterName: string) => void;
 }
 
 /** How soon to look again while something on the cluster is starting, and while a run goes. */
 const STARTING_POLL_MS = 2_000;
 const RUN_POLL_MS = 3_000;
 const WAITING_FOR_CLUSTER_MS = 10_000;
+/** A fallback only: a freed place wakes the waiting benchmarks at once through onCapacityFreed. */
+const WAITING_FOR_CAPACITY_MS = 15_000;
 const SETTLED_CHECK_MS = 60_000;
 const LOG_TAIL_CHARS = 1_500;
 
@@ -127,6 +133,7 @@ interface RunContext {
  */
 export class InferenceBenchmarkReconciler implements Reconciler {
   private readonly puller = new ModelPuller();
+  private readonly admission = new ClusterAdmission();
   private readonly tokens = new Map<string, string>();
   private readonly homes = new Map<string, string>();
   /** Jobs submitted by this process, per tag and role: covers the moment before the cache shows our status. */
@@ -193,6 +200,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       () => this.resolveSession(ctx),
       () => this.finishSettledRun(ctx),
       () => this.ensureMonitoringReady(ctx),
+      () => this.admit(ctx),
       () => this.ensureServer(ctx),
       () => this.ensureClient(ctx),
       () => this.ensureRun(ctx),
@@ -257,6 +265,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   private async finishSettledRun(ctx: RunContext): Promise<StepOutcome> {
     const phase = ctx.draft.status.phase;
     if (!phase || !TERMINAL_PHASES.has(phase)) return undefined;
+    this.releasePlace(ctx.namespace, ctx.spec.clusterRef.name, ctx.ownerKey, ctx.run.runId);
     const session = requireSession(ctx);
     const jobs = ctx.draft.status.slurmJobs ?? [];
     if (ctx.spec.cleanupPolicy === 'Delete' && !this.cleanedUp.has(ctx.run.tag)) {
@@ -328,6 +337,50 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       ...(monitoring.grafana ? { grafana: monitoring.grafana } : {}),
     };
     return undefined;
+  }
+
+  /** The cluster's maxActiveBenchmarks: a benchmark without jobs waits its turn before it submits any. */
+  private admit(ctx: RunContext): StepOutcome {
+    const clusterName = ctx.spec.clusterRef.name;
+    const limit = this.deps.clusters.get(ctx.namespace, clusterName)?.spec?.maxActiveBenchmarks;
+    const decision = this.admission.decide(
+      `${ctx.namespace}/${clusterName}`,
+      ctx.ownerKey,
+      typeof limit === 'number' ? limit : undefined,
+      this.admissionCandidates(ctx.namespace, clusterName),
+    );
+    if (decision.admitted) return undefined;
+    const message = `waiting for a place on SlurmCluster ${clusterName}: ${decision.active} of ${String(limit)} benchmarks (maxActiveBenchmarks) hold jobs; number ${decision.position} in line`;
+    ctx.draft.set(
+      BenchmarkConditionType.OllamaModelLoaded,
+      'False',
+      ConditionReason.WaitingForCapacity,
+      message,
+    );
+    ctx.draft.ready('False', ConditionReason.WaitingForCapacity, message);
+    ctx.draft.phase(BenchmarkPhase.Queued);
+    return halt(WAITING_FOR_CAPACITY_MS);
+  }
+
+  private admissionCandidates(namespace: string, clusterName: string): AdmissionCandidate[] {
+    return this.deps.benchmarks
+      .list(namespace)
+      .filter((benchmark) => clusterRefName(benchmark.spec) === clusterName)
+      .map((benchmark) => ({
+        key: keyToString({ namespace, name: benchmark.metadata?.name ?? '' }),
+        createdAt: Date.parse(String(benchmark.metadata?.creationTimestamp ?? '')) || 0,
+        runId: benchmark.status?.runId ?? '',
+        holdsJobs: (benchmark.status?.slurmJobs?.length ?? 0) > 0,
+        settled:
+          benchmark.metadata?.deletionTimestamp !== undefined ||
+          TERMINAL_PHASES.has(benchmark.status?.phase ?? BenchmarkPhase.Pending),
+      }));
+  }
+
+  /** The run no longer needs its place: free it now and wake the benchmarks waiting for one. */
+  private releasePlace(namespace: string, clusterName: string, benchmarkKey: string, runId: string): void {
+    if (this.admission.release(`${namespace}/${clusterName}`, benchmarkKey, runId))
+      this.deps.onCapacityFreed?.(namespace, clusterName);
   }
 
   /** The Ollama job: adopt or submit, wait while pending, read its endpoint, make sure the model is there. */
@@ -558,6 +611,10 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     await lookup.session.slurm.cancel([...live]);
     lookup.session.watcher.unwatch(keyToString(key));
     log.info({ cancelled: [...live] }, 'benchmark deleted: cancelled its jobs');
+    if (clusterName) {
+      this.admission.forget(`${key.namespace}/${clusterName}`, keyToString(key));
+      this.deps.onCapacityFreed?.(key.namespace, clusterName);
+    }
     await this.deps.finalizers.remove(object);
     for (const prefix of [runIdentity(uid, 0).tagPrefix]) {
       for (const id of [...this.submitted.keys()]) if (id.startsWith(prefix)) this.submitted.delete(id);

@@ -79,6 +79,10 @@ export function inferenceBenchmarkControllerSetup(
         bundle ??= readFile(clientBundlePath());
         return bundle;
       },
+      // Called from reconciles only, so `controller` below is assigned by then.
+      onCapacityFreed: (namespace, clusterName) => {
+        for (const key of benchmarksOnCluster(`${namespace}/${clusterName}`)) controller.enqueue(key);
+      },
     });
     const benchmarksOnCluster = (clusterKey: string): string[] => {
       const { namespace, name } = keyFromString(clusterKey);
