@@ -1,12 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { Http1Server, type HttpRequest, type HttpResponse, nowMs } from './http1.js';
 
 /**
  * A synthetic, Ollama-compatible token server: a measuring instrument for the client engine, never a
  * stand-in for Ollama in a test that claims to test Ollama. It streams tokens with configured delays and
  * stamps ground truth on CLOCK_MONOTONIC (process.hrtime), which is the same axis the engine uses, even
  * across processes on one machine.
+ *
+ * `receivedAtMs` is when the server first saw a byte of the request, and the first token is due
+ * `firstTokenDelayMs` after that. The server speaks HTTP through a minimal node:net layer (http1.ts)
+ * whose socket reads only stamp; with node:http a burst of 256 requests was stamped up to ~90 ms late,
+ * because each request was parsed and answered before the next socket was even read.
  */
 
 export const Behaviour = z.object({
@@ -36,6 +40,7 @@ export interface GroundTruth {
   requestId: string | null;
   model: string;
   api: 'generate' | 'chat';
+  /** When the first byte of the request reached this process. */
   receivedAtMs: number;
   firstTokenAtMs: number | null;
   lastTokenAtMs: number | null;
@@ -48,10 +53,6 @@ export interface SyntheticStats {
   requestsReceived: number;
   openStreams: number;
   maxOpenStreams: number;
-}
-
-function nowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** The same word list every time, so runs compare. */
@@ -67,7 +68,7 @@ const GenerateBody = z.object({
 
 export class SyntheticOllama {
   private config: SyntheticConfig;
-  private server: Server | null = null;
+  private server: Http1Server | null = null;
   private readonly truths: GroundTruth[] = [];
   private readonly stats: SyntheticStats = { requestsReceived: 0, openStreams: 0, maxOpenStreams: 0 };
 
@@ -94,80 +95,65 @@ export class SyntheticOllama {
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    const server = createServer(
-      { keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 },
-      (req, res) => this.handle(req, res),
-    );
-    server.maxHeadersCount = 100;
+    const server = new Http1Server((req, res) => this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, host, backlog: 4096 }, resolve);
-    });
-    const address = server.address() as AddressInfo;
-    return `http://${host}:${address.port}`;
+    return `http://${host}:${await server.listen(port, host)}`;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     if (server === null) return;
     this.server = null;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const receivedAtMs = nowMs();
-    const url = new URL(req.url ?? '/', 'http://synthetic');
+  private handle(req: HttpRequest, res: HttpResponse): void {
+    const url = new URL(req.path, 'http://synthetic');
     if (req.method === 'GET' && url.pathname === '/api/version') {
-      json(res, 200, { version: '0.0.0-synthetic' });
+      res.json(200, { version: '0.0.0-synthetic' });
       return;
     }
     if (req.method === 'GET' && url.pathname === '/api/tags') {
       const names = ['synthetic', ...Object.keys(this.config.models)];
-      json(res, 200, { models: names.map((name) => ({ name, model: name, size: 0 })) });
+      res.json(200, { models: names.map((name) => ({ name, model: name, size: 0 })) });
       return;
     }
     if (req.method === 'GET' && url.pathname === '/_synthetic/stats') {
-      json(res, 200, this.currentStats());
+      res.json(200, this.currentStats());
       return;
     }
     if (req.method === 'GET' && url.pathname === '/_synthetic/ground-truth') {
-      json(res, 200, this.truths);
+      res.json(200, this.truths);
       return;
     }
     if (req.method === 'POST' && url.pathname === '/_synthetic/reset') {
       this.reset();
-      json(res, 200, { ok: true });
+      res.json(200, { ok: true });
       return;
     }
     if (req.method === 'POST' && url.pathname === '/_synthetic/config') {
-      readBody(req, (text) => {
-        const parsed = SyntheticConfig.safeParse(safeJson(text));
-        if (!parsed.success) {
-          json(res, 400, { error: parsed.error.message });
-          return;
-        }
-        this.config = parsed.data;
-        json(res, 200, this.config);
-      });
+      const parsed = SyntheticConfig.safeParse(safeJson(req.body));
+      if (!parsed.success) {
+        res.json(400, { error: parsed.error.message });
+        return;
+      }
+      this.config = parsed.data;
+      res.json(200, this.config);
       return;
     }
     if (req.method === 'POST' && (url.pathname === '/api/generate' || url.pathname === '/api/chat')) {
       const api = url.pathname === '/api/generate' ? 'generate' : 'chat';
       const requestIdHeader = req.headers['x-request-id'];
       const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : null;
-      readBody(req, (text) => {
-        const body = GenerateBody.safeParse(safeJson(text));
-        if (!body.success) {
-          json(res, 400, { error: `bad request: ${body.error.issues[0]?.message}` });
-          return;
-        }
-        this.stream(api, body.data, requestId, receivedAtMs, res);
-      });
+      const body = GenerateBody.safeParse(safeJson(req.body));
+      if (!body.success) {
+        res.json(400, { error: `bad request: ${body.error.issues[0]?.message}` });
+        return;
+      }
+      this.stream(api, body.data, requestId, req.receivedAtMs, res);
       return;
     }
-    json(res, 404, { error: 'not found' });
+    res.json(404, { error: 'not found' });
   }
 
   private stream(
@@ -175,7 +161,7 @@ export class SyntheticOllama {
     body: z.infer<typeof GenerateBody>,
     requestId: string | null,
     receivedAtMs: number,
-    res: ServerResponse,
+    res: HttpResponse,
   ): void {
     this.stats.requestsReceived++;
     const behaviour = this.config.models[body.model] ?? this.config.default;
@@ -193,7 +179,7 @@ export class SyntheticOllama {
     this.truths.push(truth);
     if (behaviour.httpStatus !== null && behaviour.httpStatus !== 200) {
       truth.outcome = 'http_status';
-      json(res, behaviour.httpStatus, { error: `synthetic HTTP ${behaviour.httpStatus}` });
+      res.json(behaviour.httpStatus, { error: `synthetic HTTP ${behaviour.httpStatus}` });
       return;
     }
     const cap = body.options?.num_predict;
@@ -210,10 +196,9 @@ export class SyntheticOllama {
       this.stats.openStreams--;
       if (timer !== null) clearTimeout(timer);
     };
-    res.on('close', finish);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.onDone(finish);
     // Send the headers now, as Ollama does, so the client's TTFT is about the first token only.
-    res.flushHeaders();
+    res.startStream(200, 'application/x-ndjson');
 
     const createdAt = new Date().toISOString();
     const chunk = (content: string): string =>
@@ -231,7 +216,7 @@ export class SyntheticOllama {
       }
       if (behaviour.dropAfterTokens !== null && truth.tokensSent >= behaviour.dropAfterTokens) {
         truth.outcome = 'dropped';
-        res.socket?.destroy();
+        res.destroy();
         return;
       }
       if (truth.tokensSent < tokens) {
@@ -240,7 +225,7 @@ export class SyntheticOllama {
         truth.tokensSent++;
         truth.firstTokenAtMs ??= at;
         truth.lastTokenAtMs = at;
-        timer = setTimeout(sendNext, behaviour.interTokenDelayMs);
+        timer = setTimeout(sendLater, behaviour.interTokenDelayMs);
         return;
       }
       const doneAt = nowMs();
@@ -267,26 +252,22 @@ export class SyntheticOllama {
       truth.outcome = 'done';
       res.end(`${JSON.stringify(final)}\n`);
     };
-    timer = setTimeout(sendNext, behaviour.firstTokenDelayMs);
+    // Token writes wait their turn behind the stamping of arriving requests (see SlicedWork).
+    const server = this.server;
+    const sendLater = (): void => {
+      timer = null;
+      if (server === null) sendNext();
+      else server.defer(sendNext);
+    };
+    // Due firstTokenDelayMs after the request arrived, however long it waited for its turn here.
+    timer = setTimeout(sendLater, Math.max(0, receivedAtMs + behaviour.firstTokenDelayMs - nowMs()));
   }
 }
 
-function safeJson(text: string): unknown {
+function safeJson(body: Buffer): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
   }
-}
-
-function readBody(req: IncomingMessage, onBody: (text: string) => void): void {
-  const parts: Buffer[] = [];
-  req.on('data', (c: Buffer) => parts.push(c));
-  req.on('end', () => onBody(Buffer.concat(parts).toString('utf8')));
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
