@@ -123,6 +123,21 @@ describe('BatchedJobWatcher', () => {
     expect(h.queries).toEqual([['1', '2', '3']]);
   });
 
+  it('should never query more than once per fast interval, however many submits expedite it', async () => {
+    const h = harness();
+    h.watcher.start();
+    await h.clock.advance(20_000);
+    // A submit every 100 ms for 10 s: expedites must not turn into a query each.
+    for (let i = 0; i < 100; i++) {
+      const id = String(100 + i);
+      h.slurm.set(id, job(id, 'PENDING'));
+      h.watcher.watch(`ns/${id}`, [id]);
+      await h.clock.advance(100);
+    }
+    expect(h.queries.length).toBeGreaterThanOrEqual(4);
+    expect(h.queries.length).toBeLessThanOrEqual(10_000 / 2_000 + 1);
+  });
+
   it('should keep the last known states when a query fails, and report the error', async () => {
     const clock = new FakeClock();
     const errors: unknown[] = [];

@@ -35,6 +35,7 @@ export class BatchedJobWatcher implements JobWatcher {
   private inFlight: Promise<void> | undefined;
   private stopped = true;
   private pollCount = 0;
+  private lastPollAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: JobWatcherOptions) {
     this.fastIntervalMs = options.fastIntervalMs ?? 2_000;
@@ -81,10 +82,13 @@ export class BatchedJobWatcher implements JobWatcher {
   }
 
   expedite(): void {
-    this.fastUntil = this.options.clock.now() + this.fastWindowMs;
-    // A short delay lets several submits of one reconcile wave share the next query.
-    const soon = 300;
-    if (this.nextPollAt - this.options.clock.now() > soon) this.schedule(soon);
+    const now = this.options.clock.now();
+    this.fastUntil = now + this.fastWindowMs;
+    // Soon, but never sooner than one fast interval after the last query: a stream of submits must not
+    // turn into a stream of squeues (one query per interval whatever happens). The short delay also lets
+    // the submits of one reconcile wave share the query.
+    const at = Math.max(now + 300, this.lastPollAt + this.fastIntervalMs);
+    if (this.nextPollAt > at) this.schedule(at - now);
   }
 
   /** Runs one poll now (tests, and callers that just changed something and want fresh states). */
@@ -128,6 +132,7 @@ export class BatchedJobWatcher implements JobWatcher {
     let answers: Map<string, JobLookup>;
     try {
       this.pollCount++;
+      this.lastPollAt = this.options.clock.now();
       answers = await this.options.query(ids);
     } catch (error) {
       this.options.onError?.(error);
