@@ -77,6 +77,34 @@ describe('OllamaStreamClient', () => {
     });
   });
 
+  it("stamps 'sent' when the request is written, not when it was asked for", async () => {
+    // One connection: the second request waits in undici until the first answer is complete.
+    const single = new Agent({ connections: 1 });
+    const queued = new OllamaStreamClient(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      single,
+    );
+    scripts.set('busy-first', (res) => {
+      res.writeHead(200);
+      setTimeout(() => res.end(tokens + FINAL), 100);
+    });
+    scripts.set('busy-second', (res) => {
+      res.writeHead(200);
+      res.end(tokens + FINAL);
+    });
+    try {
+      const ask = (id: string) =>
+        queued.generate({ model: 'm', api: 'generate', prompt: 'p', requestId: id }, { timeoutMs: 5000 });
+      const [first, second] = await Promise.all([ask('busy-first'), ask('busy-second')]);
+      expect(first.ok && second.ok).toBe(true);
+      expect(second.timings.sentMs).toBeGreaterThanOrEqual(first.timings.doneMs as number);
+      // TTFT of the second is its own, not the 100 ms it waited for the connection.
+      expect((second.timings.contentChunkMs[0] as number) - second.timings.sentMs).toBeLessThan(100);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('reads chat messages', async () => {
     const out = await stream(
       'chat',
