@@ -220,8 +220,10 @@ export class SyntheticOllama {
         return;
       }
       if (truth.tokensSent < tokens) {
-        res.write(chunk(WORDS[truth.tokensSent % WORDS.length] as string));
+        // Stamped just before the write: the client cannot see the token earlier, so a measured error is
+        // never negative because the server lost the CPU between writing and stamping.
         const at = nowMs();
+        res.write(chunk(WORDS[truth.tokensSent % WORDS.length] as string));
         truth.tokensSent++;
         truth.firstTokenAtMs ??= at;
         truth.lastTokenAtMs = at;
