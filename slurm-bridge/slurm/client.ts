@@ -90,11 +90,16 @@ export class SlurmClient {
 
   /** The SSH user's jobs whose `--comment` equals `tag`, in any state Slurm still remembers. */
   async findJobsByTag(tag: string): Promise<JobInfo[]> {
+    return (await this.listMine()).filter((job) => job.comment === tag);
+  }
+
+  /** Every job of the SSH user that squeue still lists (live, and finished within MinJobAge): one command. */
+  async listMine(): Promise<JobInfo[]> {
     const result = await this.exec(buildSqueueCommand({ mine: true }), {
       timeoutSeconds: this.timeoutSeconds,
     });
     if (result.code !== 0) throw new CommandFailedError('squeue --me', result.code, tail(result.stderr));
-    return parseSqueueOutput(result.stdout).jobs.filter((job) => job.comment === tag);
+    return parseSqueueOutput(result.stdout).jobs;
   }
 
   /** Idempotent: unknown, finished or already-cancelled ids are not errors. */

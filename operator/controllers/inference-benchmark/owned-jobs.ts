@@ -1,6 +1,4 @@
-import type { JobInfo, SlurmClient } from '../../../slurm-bridge/index.js';
-import { CommandFailedError, tail } from '../../../slurm-bridge/index.js';
-import { buildSqueueCommand, parseSqueueOutput } from '../../../slurm-bridge/slurm/squeue.js';
+import type { JobInfo } from '../../../slurm-bridge/index.js';
 import type { ClusterSession } from '../../cluster/types.js';
 
 /**
@@ -13,20 +11,20 @@ export interface OwnedJobFinder {
 }
 
 export const squeueOwnedJobFinder: OwnedJobFinder = {
+  // Through the session's SlurmClient, so the command is counted in ibo_slurm_commands_total.
   async withTagPrefix(session, tagPrefix) {
-    const result = await session.connection.exec(buildSqueueCommand({ mine: true }), { timeoutSeconds: 30 });
-    if (result.code !== 0) throw new CommandFailedError('squeue --me', result.code, tail(result.stderr));
-    return parseSqueueOutput(result.stdout).jobs.filter((job) => job.comment?.startsWith(tagPrefix) ?? false);
+    return (await session.slurm.listMine()).filter((job) => job.comment?.startsWith(tagPrefix) ?? false);
   },
 };
 
 /**
- * The job of one role of one run, if Slurm has one: a live job first, else the latest finished one (a job
- * that already failed is reported, not replaced).
+ * The job of one role of one run among `jobs`, if Slurm has one: a live job first, else the latest finished
+ * one (a job that already failed is reported, not replaced).
  */
-export async function adoptJob(slurm: SlurmClient, tag: string, name: string): Promise<JobInfo | undefined> {
-  const jobs = (await slurm.findJobsByTag(tag)).filter((job) => job.name === name);
-  const byNewest = [...jobs].sort((a, b) => Number(b.id) - Number(a.id));
+export function pickAdoptable(jobs: readonly JobInfo[], tag: string, name: string): JobInfo | undefined {
+  const byNewest = jobs
+    .filter((job) => job.comment === tag && job.name === name)
+    .sort((a, b) => Number(b.id) - Number(a.id));
   return (
     byNewest.find(
       (job) =>

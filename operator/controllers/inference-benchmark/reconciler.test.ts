@@ -8,6 +8,7 @@ import {
   type InferenceBenchmarkStatus,
 } from '../../../crds/index.js';
 import type { JobInfo, JobLookup, SubmitRequest } from '../../../slurm-bridge/index.js';
+import { ConnectionLostError } from '../../../slurm-bridge/ssh/errors.js';
 import type { ClusterSession, SessionLookup } from '../../cluster/types.js';
 import { FakeClock } from '../../runtime/clock.js';
 import type { Condition } from '../../runtime/conditions.js';
@@ -56,6 +57,10 @@ class FakeCluster {
   watched = new Map<string, string[]>();
   runState: RunStatus['state'] | 'missing' = 'missing';
   runPosts = 0;
+  /** squeue listings of the user's jobs (adoption lookups). */
+  listings = 0;
+  /** The next sbatch runs, then the connection drops before its answer arrives. */
+  dropAfterNextSubmit = false;
   private nextId = 100;
 
   session(): ClusterSession {
@@ -69,6 +74,10 @@ class FakeCluster {
           this.submits.push(request);
           const id = String(this.nextId++);
           this.jobsByTag.push(job(id, 'PENDING', { name: request.name, comment: request.tag ?? null }));
+          if (this.dropAfterNextSubmit) {
+            this.dropAfterNextSubmit = false;
+            throw new ConnectionLostError('hpcuser@login:22');
+          }
           return id;
         },
         findJobsByTag: async (tag: string) => this.jobsByTag.filter((j) => j.comment === tag),
@@ -262,7 +271,10 @@ function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
       clock,
       clientBundle: async () => Buffer.from('bundle'),
       ownedJobs: {
-        withTagPrefix: async (_s, prefix) => cluster.jobsByTag.filter((j) => j.comment?.startsWith(prefix)),
+        withTagPrefix: async (_s, prefix) => {
+          cluster.listings++;
+          return cluster.jobsByTag.filter((j) => j.comment?.startsWith(prefix));
+        },
       },
       newToken: () => 'secret-token',
     }),
@@ -386,6 +398,23 @@ describe('InferenceBenchmark reconcile', () => {
     await h.reconcile();
     expect(h.cluster.submits).toEqual([]);
     expect(h.writes.at(-1)?.slurmJobs?.[0]?.id).toBe('77');
+  });
+
+  it("lists the cluster user's jobs once for adoption, and again only after an sbatch whose answer was lost", async () => {
+    const h = harness();
+    h.cluster.dropAfterNextSubmit = true;
+    await h.reconcile();
+    expect(h.cluster.submits).toHaveLength(1);
+    expect(h.cluster.listings).toBe(1);
+    // The sbatch ran although its answer never came: the next reconcile looks again and adopts it.
+    await h.reconcile();
+    expect(h.cluster.submits).toHaveLength(1);
+    expect(h.cluster.listings).toBe(2);
+    expect(h.writes.at(-1)?.slurmJobs?.map((j) => j.id)).toEqual(['100']);
+    h.cluster.states.set('100', job('100', 'PENDING', { reason: 'Resources' }));
+    await h.reconcile();
+    await h.reconcile();
+    expect(h.cluster.listings).toBe(2);
   });
 
   it('fails naming the job, with the log tail, when the server job was cancelled from outside', async () => {

@@ -46,8 +46,9 @@ import {
 import { type AdmissionCandidate, ClusterAdmission } from './admission.js';
 import { describeEndedJob, reasonForEndedJob, slurmJobEntry } from './job-status.js';
 import { ModelPuller } from './model-puller.js';
-import { adoptJob, type OwnedJobFinder, squeueOwnedJobFinder } from './owned-jobs.js';
+import { type OwnedJobFinder, pickAdoptable, squeueOwnedJobFinder } from './owned-jobs.js';
 import {
+  BENCHMARK_TAG_PREFIX,
   type JobRole,
   jobLogPath,
   jobName,
@@ -138,6 +139,13 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   private readonly homes = new Map<string, string>();
   /** Jobs submitted by this process, per tag and role: covers the moment before the cache shows our status. */
   private readonly submitted = new Map<string, string>();
+  /**
+   * The cluster user's benchmark jobs as this process first listed them, per session: everything an earlier
+   * process may have submitted without writing status. One squeue for all adoptions, not one per sbatch.
+   */
+  private readonly jobsAtStart = new WeakMap<ClusterSession, Promise<JobInfo[]>>();
+  /** run tag/role whose sbatch died with the connection: it may have run, so look again before a resubmit. */
+  private readonly uncertainSubmits = new Set<string>();
   private readonly cleanedUp = new Set<string>();
   private readonly endpoints = new Map<string, string>();
   private readonly ownedJobs: OwnedJobFinder;
@@ -639,7 +647,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       ctx.draft.status.slurmJobs?.find((job) => job.role === role)?.id ?? this.submitted.get(memoryKey);
     if (!id) {
       const name = sanitizeJobName(jobName(role, ctx.namespace, ctx.name));
-      const adopted = await adoptJob(session.slurm, ctx.run.tag, name);
+      const adopted = pickAdoptable(await this.jobsToAdoptFrom(session, memoryKey), ctx.run.tag, name);
       if (adopted) {
         id = adopted.id;
         ctx.log.info({ role, jobId: id }, 'adopted an existing job by its tag');
@@ -647,8 +655,12 @@ export class InferenceBenchmarkReconciler implements Reconciler {
         try {
           await session.files.mkdirp(requirePaths(ctx).dir);
           id = await session.slurm.submit(await request());
+          this.uncertainSubmits.delete(memoryKey);
         } catch (error) {
-          if (!(error instanceof SbatchError)) throw error;
+          if (!(error instanceof SbatchError)) {
+            this.uncertainSubmits.add(memoryKey);
+            throw error;
+          }
           const condition =
             role === 'server'
               ? BenchmarkConditionType.OllamaModelLoaded
@@ -667,6 +679,26 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     }
     this.recordJob(ctx, session, role, id);
     return { kind: 'job', id };
+  }
+
+  /**
+   * Where an existing job of this run could be: the first listing of this process (jobs of an earlier
+   * process), or a fresh one after this process's own sbatch had an unknown outcome. A job this process
+   * submitted is in `submitted` and never needs a lookup.
+   */
+  private async jobsToAdoptFrom(session: ClusterSession, memoryKey: string): Promise<JobInfo[]> {
+    if (this.uncertainSubmits.has(memoryKey))
+      return this.ownedJobs.withTagPrefix(session, BENCHMARK_TAG_PREFIX);
+    let listing = this.jobsAtStart.get(session);
+    if (!listing) {
+      listing = this.ownedJobs.withTagPrefix(session, BENCHMARK_TAG_PREFIX);
+      this.jobsAtStart.set(session, listing);
+      // A failed listing is asked again by the next reconcile.
+      listing.catch(() => {
+        if (this.jobsAtStart.get(session) === listing) this.jobsAtStart.delete(session);
+      });
+    }
+    return listing;
   }
 
   private recordJob(ctx: RunContext, session: ClusterSession, role: JobRole, id: string): void {

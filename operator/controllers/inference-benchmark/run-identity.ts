@@ -16,9 +16,12 @@ export interface RunIdentity {
   readonly generation: number;
 }
 
+/** Every benchmark job's tag starts with this (the monitoring job's does not). */
+export const BENCHMARK_TAG_PREFIX = 'ibo.';
+
 /** Slurm comments and run ids allow letters, digits and `._-`; a Kubernetes uid is hex and dashes. */
 export function runIdentity(uid: string, generation: number): RunIdentity {
-  const tagPrefix = `ibo.${uid}.`;
+  const tagPrefix = `${BENCHMARK_TAG_PREFIX}${uid}.`;
   return {
     runId: `${uid}-g${generation}`,
     tag: `${tagPrefix}g${generation}`,
