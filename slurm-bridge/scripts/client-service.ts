@@ -1,7 +1,13 @@
 import { z } from 'zod';
-import { fileSdRegistration } from '../monitoring/file-sd.js';
 import { shellQuote } from '../shell/quote.js';
-import { cleanupTrap, HOST_VAR, moduleLoadLines, scriptPreamble, superviseTail } from './common.js';
+import {
+  cleanupTrap,
+  HOST_VAR,
+  moduleLoadLines,
+  registerJobTarget,
+  scriptPreamble,
+  superviseTail,
+} from './common.js';
 import { nodeExporterBlock } from './ollama.js';
 import { RuntimeSpec, runtimeCommand, type Word } from './runtime.js';
 
@@ -33,18 +39,18 @@ export type ClientServiceJobOptions = z.input<typeof ClientServiceJobOptions>;
 export function clientServiceJobScript(input: ClientServiceJobOptions): string {
   const opts = ClientServiceJobOptions.parse(input);
   const labels = { benchmark: opts.benchmark, ...(opts.model ? { model: opts.model } : {}) };
-  const client = fileSdRegistration({
+  const client = registerJobTarget({
     targetsDir: opts.targetsDir,
     kind: 'client',
     role: 'client',
-    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_PORT' }],
+    portVar: 'IBO_PORT',
     labels,
   });
-  const node = fileSdRegistration({
+  const node = registerJobTarget({
     targetsDir: opts.targetsDir,
     kind: 'node',
     role: 'client',
-    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_NODE_EXPORTER_PORT' }],
+    portVar: 'IBO_NODE_EXPORTER_PORT',
     labels,
   });
   const argv: Word[] = [

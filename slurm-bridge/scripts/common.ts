@@ -1,3 +1,8 @@
+import {
+  type FileSdRegistration,
+  type FileSdRegistrationOptions,
+  fileSdRegistration,
+} from '../monitoring/file-sd.js';
 import { shellQuote } from '../shell/quote.js';
 
 /** Shell variable names for the values a job learns at run time. */
@@ -106,4 +111,12 @@ export function superviseTail(): string {
     'exit "$status"',
     '',
   ].join('\n');
+}
+
+/** Registers `$IBO_HOST:$<portVar>` of this job for Prometheus (file_sd), under `kind` and `role`. */
+export function registerJobTarget(
+  options: Omit<FileSdRegistrationOptions, 'target'> & { portVar: string },
+): FileSdRegistration {
+  const { portVar, ...rest } = options;
+  return fileSdRegistration({ ...rest, target: [{ shellVar: HOST_VAR }, ':', { shellVar: portVar }] });
 }

@@ -1,12 +1,18 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { fileSdRegistration } from '../monitoring/file-sd.js';
 import { grafanaLaunchSnippet } from '../monitoring/grafana/launch.js';
 import { PROMETHEUS_URL_ENV } from '../monitoring/grafana/provisioning.js';
 import { endpointsFile, monitoringDir, targetsDir } from '../monitoring/layout.js';
 import { prometheusCommand, renderPrometheusConfig } from '../monitoring/prometheus-config.js';
 import { shellQuote } from '../shell/quote.js';
-import { cleanupTrap, HOST_VAR, moduleLoadLines, scriptPreamble, superviseTail } from './common.js';
+import {
+  cleanupTrap,
+  HOST_VAR,
+  moduleLoadLines,
+  registerJobTarget,
+  scriptPreamble,
+  superviseTail,
+} from './common.js';
 import { nodeExporterBlock } from './ollama.js';
 
 export const MonitoringJobOptions = z.object({
@@ -35,13 +41,7 @@ export function monitoringJobScript(input: MonitoringJobOptions): string {
   const configFile = posix.join(dir, 'prometheus.yml');
   const labels = { benchmark: 'monitoring' };
   const register = (kind: 'prometheus' | 'pushgateway' | 'node', portVar: string) =>
-    fileSdRegistration({
-      targetsDir: targets,
-      kind,
-      role: 'monitoring',
-      target: [{ shellVar: HOST_VAR }, ':', { shellVar: portVar }],
-      labels,
-    });
+    registerJobTarget({ targetsDir: targets, kind, role: 'monitoring', portVar, labels });
   const prometheusTarget = register('prometheus', 'IBO_PROMETHEUS_PORT');
   const pushgatewayTarget = register('pushgateway', 'IBO_PUSHGATEWAY_PORT');
   const nodeTarget = register('node', 'IBO_NODE_EXPORTER_PORT');

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { fileSdRegistration } from '../monitoring/file-sd.js';
 import { shellQuote } from '../shell/quote.js';
 import {
   cleanupTrap,
   exportLine,
   HOST_VAR,
   moduleLoadLines,
+  registerJobTarget,
   scriptPreamble,
   superviseTail,
 } from './common.js';
@@ -41,18 +41,18 @@ export type OllamaJobOptions = z.input<typeof OllamaJobOptions>;
 export function ollamaJobScript(input: OllamaJobOptions): string {
   const opts = OllamaJobOptions.parse(input);
   const labels = { benchmark: opts.benchmark, model: opts.model };
-  const node = fileSdRegistration({
+  const node = registerJobTarget({
     targetsDir: opts.targetsDir,
     kind: 'node',
     role: 'ollama',
-    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_NODE_EXPORTER_PORT' }],
+    portVar: 'IBO_NODE_EXPORTER_PORT',
     labels,
   });
-  const dcgm = fileSdRegistration({
+  const dcgm = registerJobTarget({
     targetsDir: opts.targetsDir,
     kind: 'dcgm',
     role: 'ollama',
-    target: [{ shellVar: HOST_VAR }, ':', { shellVar: 'IBO_DCGM_PORT' }],
+    portVar: 'IBO_DCGM_PORT',
     labels,
   });
   const runtime = {
