@@ -83,7 +83,7 @@ describe('SessionRegistry', () => {
     expect(opener.opened).toHaveLength(1);
   });
 
-  it('keeps the session when only monitoring or defaults change, since they do not shape the connection', async () => {
+  it('keeps the session when only monitoring or defaults change, and gives it the new spec', async () => {
     const { registry, opener } = newRegistry();
     const first = await registry.ensure(CLUSTER, spec(), credentials());
     const second = await registry.ensure(
@@ -93,6 +93,8 @@ describe('SessionRegistry', () => {
     );
     expect(second).toBe(first);
     expect(opener.opened).toHaveLength(1);
+    // Later submits read defaults from session.spec: an edited account or partition must reach them.
+    expect(second.spec.defaults?.clientPartition).toBe('cpu');
   });
 
   it.each([

@@ -98,8 +98,11 @@ export class SessionRegistry implements ClusterRegistry {
       current &&
       current.fingerprint === fingerprint &&
       current.session.connection.state.status !== 'failed'
-    )
+    ) {
+      // Same connection, maybe other defaults, modules or runtime: later submits must use the new spec.
+      current.session.spec = spec;
       return current.session;
+    }
     const inFlight = this.opening.get(cluster);
     if (inFlight) return inFlight;
     const opening = this.open({

@@ -21,7 +21,10 @@ export type OwnerKey = string;
 
 export interface ClusterSession {
   readonly key: ClusterKey;
-  /** The spec the session was built from (defaults applied). A changed spec rebuilds the session. */
+  /**
+   * The SlurmCluster's current spec (defaults applied). A change to how to connect (host, port, user, work
+   * dir, credentials) rebuilds the session; any other change is applied to it in place.
+   */
   readonly spec: SlurmClusterSpec;
   readonly connection: SshConnection;
   readonly slurm: SlurmClient;
