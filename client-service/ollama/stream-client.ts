@@ -57,38 +57,33 @@ const FinalChunk = z.object({
 const ERROR_MESSAGE_CAP = 300;
 
 /**
- * "Request sent" is when undici has written the whole request to its socket, not when we asked it to:
- * under a burst the event loop may take a while to get there, and that wait is the generator's own lag
- * (reported as start lag), not the server's TTFT. undici announces the write on diagnostics channels;
- * requests are matched by their X-Request-Id.
+ * "Request sent" is when undici writes the request onto its connection, not when we asked it to: under a
+ * burst the event loop may take a while to get there, and that wait is the generator's own lag (reported
+ * as start lag), not the server's TTFT. undici announces the write on a diagnostics channel; requests are
+ * matched by their X-Request-Id.
  *
- * The stamp is taken on 'undici:request:bodySent', which undici publishes right after the synchronous
- * socket write of head and body, and not on 'undici:client:sendHeaders', published before undici builds
- * the head and writes: in a 256-request burst, GC pauses between the two put up to 5 ms (p99 0.2–1.3 ms)
- * of the engine's own time into "request→server". sendHeaders stays as the stamp of a request whose
- * write never completes.
+ * The stamp is 'undici:client:sendHeaders', published just before undici's synchronous socket write, and
+ * not 'undici:request:bodySent', published just after it: the two are ~0.04 ms apart (p50), and a pause
+ * on either side moves the stamp. Before the write the error can only be counted against us; after it, a
+ * pause made "sent" later than the server's receipt (-1.3 ms with 4 clients on a loaded machine) and the
+ * client appeared to see the first token before the server wrote it.
  */
-const requestWriteWaiters = new Map<string, (phase: 'head' | 'sent') => void>();
-let requestWritesObserved = false;
+const headerWriteWaiters = new Map<string, () => void>();
+let headerWritesObserved = false;
 
-function requestIdOf(message: unknown): string | null {
-  const headers = (message as { request?: { headers?: unknown } }).request?.headers;
-  if (!Array.isArray(headers)) return null;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === 'x-request-id') return String(headers[i + 1]);
-  }
-  return null;
-}
-
-function observeRequestWrites(): void {
-  if (requestWritesObserved) return;
-  requestWritesObserved = true;
-  const notify = (phase: 'head' | 'sent') => (message: unknown) => {
-    const id = requestIdOf(message);
-    if (id !== null) requestWriteWaiters.get(id)?.(phase);
-  };
-  subscribe('undici:client:sendHeaders', notify('head'));
-  subscribe('undici:request:bodySent', notify('sent'));
+function observeHeaderWrites(): void {
+  if (headerWritesObserved) return;
+  headerWritesObserved = true;
+  subscribe('undici:client:sendHeaders', (message) => {
+    const headers = (message as { request?: { headers?: unknown } }).request?.headers;
+    if (!Array.isArray(headers)) return;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === 'x-request-id') {
+        headerWriteWaiters.get(String(headers[i + 1]))?.();
+        return;
+      }
+    }
+  });
 }
 
 let requestCounter = 0;
@@ -175,7 +170,7 @@ export class OllamaStreamClient {
     baseUrl: string,
     private readonly dispatcher: Dispatcher,
   ) {
-    observeRequestWrites();
+    observeHeaderWrites();
     const url = new URL(baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -211,7 +206,7 @@ export class OllamaStreamClient {
 
     // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
     const requestId = req.requestId ?? `ibo-${process.pid}-${++requestCounter}`;
-    const ownsWaiter = !requestWriteWaiters.has(requestId);
+    const ownsWaiter = !headerWriteWaiters.has(requestId);
     try {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -221,9 +216,9 @@ export class OllamaStreamClient {
       // Until undici reports the write, "sent" is when we dispatched; the write time replaces it.
       timings.sentMs = monotonicMs();
       if (ownsWaiter) {
-        requestWriteWaiters.set(requestId, (phase) => {
+        headerWriteWaiters.set(requestId, () => {
           timings.sentMs = monotonicMs();
-          if (phase === 'sent') requestWriteWaiters.delete(requestId);
+          headerWriteWaiters.delete(requestId);
         });
       }
       const response = await this.dispatcher.request({
@@ -313,7 +308,7 @@ export class OllamaStreamClient {
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onCancel);
-      if (ownsWaiter) requestWriteWaiters.delete(requestId);
+      if (ownsWaiter) headerWriteWaiters.delete(requestId);
     }
   }
 }
