@@ -45,6 +45,8 @@ export const ConditionReason = {
   Disabled: 'Disabled',
   /** Waiting for an earlier step. */
   WaitingForDependencies: 'WaitingForDependencies',
+  /** Another SlurmCluster already uses this login user's work dir (and runs its monitoring job there). */
+  WorkDirConflict: 'WorkDirConflict',
   /** The SlurmCluster's maxActiveBenchmarks are all taken; the message gives the place in line. */
   WaitingForCapacity: 'WaitingForCapacity',
 

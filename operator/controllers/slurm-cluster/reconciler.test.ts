@@ -181,6 +181,8 @@ interface Harness {
   clock: FakeClock;
   registry: SessionRegistry;
   object: SlurmClusterObject | undefined;
+  /** Other SlurmClusters in the cache. */
+  others: SlurmClusterObject[];
   writes: SlurmClusterStatus[];
   finalizerOps: string[];
   events: Array<{ type: string; reason: string; message: string }>;
@@ -225,6 +227,7 @@ function harness(
       ...(overrides.status ? { status: overrides.status } : {}),
     },
     writes: [],
+    others: [],
     finalizerOps: [],
     events: [],
     missingSecrets: new Set(),
@@ -232,7 +235,7 @@ function harness(
     condition: (type) => h.object?.status?.conditions?.find((c) => c.type === type),
   };
   const reconciler = new SlurmClusterReconciler({
-    clusters: { get: () => h.object },
+    clusters: { get: () => h.object, list: () => [...(h.object ? [h.object] : []), ...h.others] },
     registry,
     secrets: {
       read: async (namespace, name, keys) => {
@@ -308,6 +311,38 @@ describe('SlurmClusterReconciler', () => {
       expect.arrayContaining(['MonitoringJobSubmitted', ConditionReason.Connected]),
     );
     expect(result?.requeueAfterMs).toBe(3_000);
+  });
+
+  it('leaves the monitoring job to an older SlurmCluster on the same user and work dir, and says which', async () => {
+    const h = harness();
+    h.object = {
+      ...h.object,
+      metadata: { ...h.object?.metadata, creationTimestamp: '2026-02-01T00:00:00Z' as unknown as Date },
+    };
+    h.others = [
+      {
+        apiVersion: 'hpcbench.io/v1alpha1',
+        kind: 'SlurmCluster',
+        metadata: {
+          name: 'first',
+          namespace: 'other',
+          creationTimestamp: '2026-01-01T00:00:00Z' as unknown as Date,
+        },
+        spec: validSpec,
+      },
+    ];
+    await h.reconcile();
+    expect(h.cluster.submits).toEqual([]);
+    expect(h.condition(ClusterConditionType.Ready)?.status).toBe('True');
+    expect(h.condition(ClusterConditionType.MonitoringReady)).toMatchObject({
+      status: 'False',
+      reason: ConditionReason.WorkDirConflict,
+      message: expect.stringContaining('already used by SlurmCluster other/first'),
+    });
+    // Its own work dir ends the conflict.
+    h.others = [{ ...h.others[0]!, spec: { ...(validSpec as object), workDir: 'elsewhere' } }];
+    await h.reconcile();
+    expect(h.cluster.submits).toHaveLength(1);
   });
 
   it('writes the scrape token (0600) and the Grafana provisioning before the first submit, with the datasource following Prometheus at run time', async () => {

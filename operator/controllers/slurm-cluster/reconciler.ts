@@ -24,6 +24,7 @@ import { type MonitoringOutcome, reconcileMonitoringJob } from './monitoring-job
 import type { SecretReader } from './secrets.js';
 import { SecretNotFoundError } from './secrets.js';
 import { readinessFailure } from './ssh-reason.js';
+import { type WorkDirClaim, workDirOwner } from './work-dir-owner.js';
 
 export interface SlurmClusterObject extends k8s.KubernetesObject {
   spec?: unknown;
@@ -31,7 +32,7 @@ export interface SlurmClusterObject extends k8s.KubernetesObject {
 }
 
 export interface SlurmClusterReconcilerDeps {
-  clusters: Pick<ResilientInformer<SlurmClusterObject>, 'get'>;
+  clusters: Pick<ResilientInformer<SlurmClusterObject>, 'get' | 'list'>;
   registry: SessionRegistry;
   secrets: Pick<SecretReader, 'read'>;
   status: Pick<StatusWriter, 'patchStatus'>;
@@ -82,6 +83,18 @@ export class SlurmClusterReconciler implements Reconciler {
       return { requeueAfterMs: RETRY_MS };
     }
 
+    const owner = workDirOwner(this.claimOf(clusterKey, object, spec, session.workDir), this.otherClaims());
+    if (owner) {
+      draft.condition(
+        ClusterConditionType.MonitoringReady,
+        'False',
+        ConditionReason.WorkDirConflict,
+        `workDir ${session.workDir} of ${spec.user}@${spec.host}:${spec.port} is already used by SlurmCluster ${owner.key}, which runs its monitoring job there; give this SlurmCluster its own workDir`,
+      );
+      await this.write(object, draft);
+      return { requeueAfterMs: RETRY_MS };
+    }
+
     const monitoring = await this.monitoring(object, spec, session, clusterKey);
     draft.condition(
       ClusterConditionType.MonitoringReady,
@@ -99,6 +112,35 @@ export class SlurmClusterReconciler implements Reconciler {
       );
     await this.write(object, draft);
     return { requeueAfterMs: monitoring.requeueAfterMs };
+  }
+
+  private claimOf(
+    key: string,
+    object: SlurmClusterObject,
+    spec: SlurmClusterSpec,
+    resolvedWorkDir: string | undefined,
+  ): WorkDirClaim {
+    return {
+      key,
+      createdAt: Date.parse(String(object.metadata?.creationTimestamp ?? '')) || 0,
+      spec,
+      ...(resolvedWorkDir ? { resolvedWorkDir } : {}),
+    };
+  }
+
+  /** Every other live SlurmCluster with a valid spec, with its resolved work dir when it is connected. */
+  private otherClaims(): WorkDirClaim[] {
+    return this.deps.clusters.list().flatMap((other) => {
+      if (other.metadata?.deletionTimestamp) return [];
+      const parsed = parseSlurmCluster(other);
+      if (!parsed.ok) return [];
+      const key = keyToString({
+        namespace: other.metadata?.namespace ?? '',
+        name: other.metadata?.name ?? '',
+      });
+      const lookup = this.deps.registry.lookup(key);
+      return [this.claimOf(key, other, parsed.value.spec, lookup.ok ? lookup.session.workDir : undefined)];
+    });
   }
 
   private async connect(
