@@ -8,8 +8,9 @@ import { SlicedWork } from './sliced-work.js';
  * brought it, so under a burst every request waits for the handling of those read before it; here the
  * read only stamps and buffers, and the rest runs in short slices (SlicedWork).
  *
- * Scope: keep-alive, pipelined requests answered in order, bodies with content-length, fixed-length and
- * chunked answers. No request bodies in chunked encoding (501), no Expect: 100-continue, no upgrades.
+ * Scope: keep-alive, pipelined requests answered in order, bodies with content-length (with Expect:
+ * 100-continue, which curl sends for bodies over 1 KiB), fixed-length and chunked answers. No request
+ * bodies in chunked encoding (501), no upgrades.
  */
 
 export interface HttpRequest {
@@ -171,6 +172,7 @@ class Connection {
   private current: HttpResponse | null = null;
   private queued = false;
   private closed = false;
+  private continueSent = false;
 
   constructor(
     private readonly socket: Socket,
@@ -245,7 +247,14 @@ class Connection {
     }
     const head = parseHead(this.buffer.toString('latin1', 0, headEnd));
     const total = headEnd + HEAD_END.length + head.bodyLength;
-    if (this.buffer.length < total) return null;
+    if (this.buffer.length < total) {
+      if (!this.continueSent && head.headers.expect?.toLowerCase() === '100-continue') {
+        this.continueSent = true;
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      return null;
+    }
+    this.continueSent = false;
     const receivedAtMs = this.arrivals[0]?.atMs ?? nowMs();
     const body = Buffer.from(this.buffer.subarray(headEnd + HEAD_END.length, total));
     this.consume(total);
