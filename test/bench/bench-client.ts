@@ -131,9 +131,11 @@ function errorRow(part: ErrorRow['part'], samples: ErrorSample[]): ErrorRow {
 async function measurementError(
   syn: Synthetic,
   streams: number,
-): Promise<{ rows: ErrorRow[]; maxOpen: number; failed: number }> {
+): Promise<{ rows: ErrorRow[]; maxOpen: number; failed: number; preempted: string }> {
   await syn.configure({ default: { firstTokenDelayMs: 200, interTokenDelayMs: 20, tokenCount: 8 } });
   await syn.reset();
+  const engineSwitchesBefore = process.resourceUsage().involuntaryContextSwitches;
+  const serverSwitchesBefore = (await syn.stats()).involuntaryContextSwitches;
   const rounds = QUICK ? 2 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
   const id = `err-${streams}`;
   // Warmup opens the keep-alive connections first, so connection setup is not counted as error.
@@ -142,6 +144,8 @@ async function measurementError(
     syn.url,
   );
   await run.done;
+  const engineSwitches = process.resourceUsage().involuntaryContextSwitches - engineSwitchesBefore;
+  const serverSwitches = (await syn.stats()).involuntaryContextSwitches - serverSwitchesBefore;
   const truths = new Map((await syn.truths()).map((t) => [t.requestId, t]));
   const samples: ErrorSample[] = [];
   let failed = 0;
@@ -176,6 +180,7 @@ async function measurementError(
     rows: [errorRow('burst', burst), errorRow('steady', steady), errorRow('all', samples)],
     maxOpen: (await syn.stats()).maxOpenStreams,
     failed,
+    preempted: `${engineSwitches}/${serverSwitches}`,
   };
 }
 
@@ -243,7 +248,7 @@ try {
   console.log('\n1. TTFT measurement error (client TTFT − server ground truth), ms');
   console.log('                 total error      request→server   first token→client');
   console.log(
-    'streams  part    p50     p99      p50     p99      p50     p99      samples  failed  max open',
+    'streams  part    p50     p99      p50     p99      p50     p99      samples  failed  max open  preempted',
   );
   for (const streams of [64, 256, 1024]) {
     const r = await measurementError(syn, streams);
@@ -252,11 +257,13 @@ try {
         fmt(v, 3).padEnd(8),
       );
       console.log(
-        `${String(streams).padEnd(8)} ${row.part.padEnd(7)} ${cells.join(' ')} ${String(row.samples).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.maxOpen}`,
+        `${String(streams).padEnd(8)} ${row.part.padEnd(7)} ${cells.join(' ')} ${String(row.samples).padEnd(8)} ${String(r.failed).padEnd(7)} ${String(r.maxOpen).padEnd(9)} ${row.part === 'all' ? r.preempted : ''}`,
       );
     }
   }
-  console.log(`   load average now ${loadAverage()}`);
+  console.log(
+    `   preempted: involuntary context switches of engine/server during the run (the OS gave their core to\n   another process; a busy machine, not the client, is then part of the error). Load average now ${loadAverage()}`,
+  );
   console.log('\n2. Streamed throughput, 32 tokens per request, 64 clients, no server delays');
   const t = await throughput(syn);
   console.log(

@@ -53,6 +53,11 @@ export interface SyntheticStats {
   requestsReceived: number;
   openStreams: number;
   maxOpenStreams: number;
+  /**
+   * Times the OS took the CPU from this process (getrusage ru_nivcsw) since it started: a sign that its
+   * stamps may be late because the machine is busy, not because of the client.
+   */
+  involuntaryContextSwitches: number;
 }
 
 /** The same word list every time, so runs compare. */
@@ -70,7 +75,7 @@ export class SyntheticOllama {
   private config: SyntheticConfig;
   private server: Http1Server | null = null;
   private readonly truths: GroundTruth[] = [];
-  private readonly stats: SyntheticStats = { requestsReceived: 0, openStreams: 0, maxOpenStreams: 0 };
+  private readonly stats = { requestsReceived: 0, openStreams: 0, maxOpenStreams: 0 };
 
   constructor(config: SyntheticConfigInput = {}) {
     this.config = SyntheticConfig.parse(config);
@@ -85,7 +90,7 @@ export class SyntheticOllama {
   }
 
   currentStats(): SyntheticStats {
-    return { ...this.stats };
+    return { ...this.stats, involuntaryContextSwitches: process.resourceUsage().involuntaryContextSwitches };
   }
 
   reset(): void {
