@@ -22,6 +22,7 @@ import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synth
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const QUICK = process.env.BENCH_QUICK === '1';
+const SERVER_CPU = process.env.BENCH_SERVER_CPU;
 
 interface Synthetic {
   url: string;
@@ -34,7 +35,11 @@ interface Synthetic {
 }
 
 async function startSynthetic(): Promise<Synthetic> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/synthetic-ollama/main.ts')], {
+  const server = [process.execPath, '--import', 'tsx', join(ROOT, 'test/synthetic-ollama/main.ts')];
+  // BENCH_SERVER_CPU=1: the instrument on a core of its own (run the bench itself with taskset -c 0).
+  const pinned = SERVER_CPU === undefined ? server : ['taskset', '-c', SERVER_CPU, ...server];
+  const [command = process.execPath, ...args] = pinned;
+  const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
