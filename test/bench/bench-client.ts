@@ -17,7 +17,7 @@ import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synth
  *  2. the highest streamed request rate (32 tokens each) and parsed tokens per CPU-second of the engine
  *  3. memory per open stream
  * Targets (issue 6): p50 error < 1 ms and p99 < 5 ms at 256 streams; ≥ 20,000 parsed tokens/s on one core.
- * Options (env): BENCH_QUICK=1 for a short run.
+ * Options (env): BENCH_QUICK=1 for a short run; BENCH_SERVER_CPU=<n> runs the synthetic server on core n.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
