@@ -136,13 +136,16 @@ function errorRow(part: ErrorRow['part'], samples: ErrorSample[]): ErrorRow {
 async function measurementError(
   syn: Synthetic,
   streams: number,
+  firstTokenJitterMs = 0,
 ): Promise<{ rows: ErrorRow[]; maxOpen: number; failed: number; preempted: string }> {
-  await syn.configure({ default: { firstTokenDelayMs: 200, interTokenDelayMs: 20, tokenCount: 8 } });
+  await syn.configure({
+    default: { firstTokenDelayMs: 200, firstTokenJitterMs, interTokenDelayMs: 20, tokenCount: 8 },
+  });
   await syn.reset();
   const engineSwitchesBefore = process.resourceUsage().involuntaryContextSwitches;
   const serverSwitchesBefore = (await syn.stats()).involuntaryContextSwitches;
   const rounds = QUICK ? 2 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
-  const id = `err-${streams}`;
+  const id = `err-${streams}-j${firstTokenJitterMs}`;
   // Warmup opens the keep-alive connections first, so connection setup is not counted as error.
   const run = newRun(
     { id, workload: { clients: streams, requestsPerClient: rounds, prompt: 'p', warmupRequests: streams } },
@@ -255,17 +258,27 @@ try {
   console.log(
     'streams  part    p50     p99      p50     p99      p50     p99      samples  failed  max open  preempted',
   );
-  for (const streams of [64, 256, 1024]) {
-    const r = await measurementError(syn, streams);
-    for (const row of r.rows) {
-      const cells = [row.p50, row.p99, row.upP50, row.upP99, row.downP50, row.downP99].map((v) =>
-        fmt(v, 3).padEnd(8),
-      );
-      console.log(
-        `${String(streams).padEnd(8)} ${row.part.padEnd(7)} ${cells.join(' ')} ${String(row.samples).padEnd(8)} ${String(r.failed).padEnd(7)} ${String(r.maxOpen).padEnd(9)} ${row.part === 'all' ? r.preempted : ''}`,
-      );
+  const table = async (jitterMs: number): Promise<void> => {
+    for (const streams of [64, 256, 1024]) {
+      const r = await measurementError(syn, streams, jitterMs);
+      for (const row of r.rows) {
+        const cells = [row.p50, row.p99, row.upP50, row.upP99, row.downP50, row.downP99].map((v) =>
+          fmt(v, 3).padEnd(8),
+        );
+        console.log(
+          `${String(streams).padEnd(8)} ${row.part.padEnd(7)} ${cells.join(' ')} ${String(row.samples).padEnd(8)} ${String(r.failed).padEnd(7)} ${String(r.maxOpen).padEnd(9)} ${row.part === 'all' ? r.preempted : ''}`,
+        );
+      }
     }
-  }
+  };
+  console.log(
+    'a) lockstep: every first token after exactly 200 ms, so each round of every client arrives at once',
+  );
+  await table(0);
+  console.log(
+    'b) spread: first token after 200 ms + uniform 0–200 ms, so the same number of streams drift apart\n   (as against a real server); "burst" is then just each client\'s first measured request',
+  );
+  await table(200);
   console.log(
     `   preempted: involuntary context switches of engine/server during the run (the OS gave their core to\n   another process; a busy machine, not the client, is then part of the error). Load average now ${loadAverage()}`,
   );

@@ -93,6 +93,22 @@ describe('measurements match the synthetic ground truth', () => {
   );
 });
 
+describe('the instrument', () => {
+  it('spreads first-token delays over [delay, delay + jitter) when asked, and keeps the ground truth', async () => {
+    synthetic.configure({
+      default: { firstTokenDelayMs: 50, firstTokenJitterMs: 200, interTokenDelayMs: 1, tokenCount: 2 },
+    });
+    const id = 'jitter';
+    await service.startRun({ id, workload: { clients: 20, requestsPerClient: 1, prompt: 'p' } });
+    expect((await service.waitForRun(id, 60_000)).state).toBe('succeeded');
+    const delays = [...truthsOf(id).values()].map((t) => (t.firstTokenAtMs ?? 0) - t.receivedAtMs);
+    expect(delays).toHaveLength(20);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(50);
+    // Twenty draws from a 200 ms window: all within 10 ms of each other would mean no jitter at all.
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(10);
+  });
+});
+
 describe('concurrency', () => {
   it('runs 1,000 clients really at once: the server sees 1,000 open streams', async () => {
     // Each stream stays open 10 s before its first token, so every client is connected at once.

@@ -15,6 +15,12 @@ import { Http1Server, type HttpRequest, type HttpResponse, nowMs } from './http1
 
 export const Behaviour = z.object({
   firstTokenDelayMs: z.number().min(0).default(20),
+  /**
+   * A uniform random extra in [0, firstTokenJitterMs) on each request's first-token delay. Real servers vary,
+   * so closed-loop clients drift apart; with a constant delay they stay in lockstep and every round arrives
+   * as one burst.
+   */
+  firstTokenJitterMs: z.number().min(0).default(0),
   interTokenDelayMs: z.number().min(0).default(5),
   tokenCount: z.number().int().min(0).default(16),
   /** After this many tokens, send `{"error": ...}` on the 200 stream and end it. */
@@ -205,6 +211,7 @@ export class SyntheticOllama {
     // Send the headers now, as Ollama does, so the client's TTFT is about the first token only.
     res.startStream(200, 'application/x-ndjson');
 
+    const firstTokenDelayMs = behaviour.firstTokenDelayMs + Math.random() * behaviour.firstTokenJitterMs;
     const createdAt = new Date().toISOString();
     const chunk = (content: string): string =>
       api === 'generate'
@@ -249,7 +256,7 @@ export class SyntheticOllama {
         total_duration: Math.round((doneAt - receivedAtMs) * 1e6),
         load_duration: 1000,
         prompt_eval_count: 8,
-        prompt_eval_duration: Math.round(behaviour.firstTokenDelayMs * 1e6),
+        prompt_eval_duration: Math.round(firstTokenDelayMs * 1e6),
       };
       if (!behaviour.omitCounts) {
         final.eval_count = truth.tokensSent;
@@ -267,7 +274,7 @@ export class SyntheticOllama {
       else server.defer(sendNext);
     };
     // Due firstTokenDelayMs after the request arrived, however long it waited for its turn here.
-    timer = setTimeout(sendLater, Math.max(0, receivedAtMs + behaviour.firstTokenDelayMs - nowMs()));
+    timer = setTimeout(sendLater, Math.max(0, receivedAtMs + firstTokenDelayMs - nowMs()));
   }
 }
 
