@@ -146,9 +146,18 @@ async function measurementError(
   const serverSwitchesBefore = (await syn.stats()).involuntaryContextSwitches;
   const rounds = QUICK ? 2 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
   const id = `err-${streams}-j${firstTokenJitterMs}`;
-  // Warmup opens the keep-alive connections first, so connection setup is not counted as error.
+  // Warmup opens the keep-alive connections first, so connection setup is not counted as error. With
+  // jitter, a second warmup round lets the clients drift apart before anything is measured.
   const run = newRun(
-    { id, workload: { clients: streams, requestsPerClient: rounds, prompt: 'p', warmupRequests: streams } },
+    {
+      id,
+      workload: {
+        clients: streams,
+        requestsPerClient: rounds,
+        prompt: 'p',
+        warmupRequests: firstTokenJitterMs > 0 ? 2 * streams : streams,
+      },
+    },
     syn.url,
   );
   await run.done;
@@ -276,7 +285,7 @@ try {
   );
   await table(0);
   console.log(
-    'b) spread: first token after 200 ms + uniform 0–200 ms, so the same number of streams drift apart\n   (as against a real server); "burst" is then just each client\'s first measured request',
+    'b) spread: first token after 200 ms + uniform 0–200 ms, so the same number of streams drift apart\n   (as against a real server; two warmup rounds); "burst" is then just each client\'s first measured request',
   );
   await table(200);
   console.log(
