@@ -326,6 +326,16 @@ beforeAll(async () => {
         : undefined,
     { timeoutMs: 60_000, intervalMs: 1000 },
   );
+  // The panels use rate(...[20s]): it needs two samples in the window. A run shorter than the push interval
+  // may reach Prometheus as one sample of its counters until the next scrape of the Pushgateway.
+  for (const counter of [CLIENT_METRICS.outputTokens, CLIENT_METRICS.requests]) {
+    await waitFor(
+      `two samples of ${counter} in Prometheus`,
+      async () =>
+        ((await vectorValue(`min(count_over_time(${counter}{${sel}}[20s]))`)) ?? 0) >= 2 || undefined,
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+  }
   await waitFor(
     'a successful scrape of every job target',
     async () => {

@@ -274,7 +274,15 @@ export class SyntheticOllama {
       else server.defer(sendNext);
     };
     // Due firstTokenDelayMs after the request arrived, however long it waited for its turn here.
-    timer = setTimeout(sendLater, Math.max(0, receivedAtMs + firstTokenDelayMs - nowMs()));
+    // A token must never come before it is due, but Node truncates fractional delays and starts timers
+    // from a loop time that can be a few ms stale: wait again for whatever is left.
+    const due = receivedAtMs + firstTokenDelayMs;
+    const whenDue = (): void => {
+      const left = due - nowMs();
+      if (left > 0) timer = setTimeout(whenDue, Math.ceil(left));
+      else sendLater();
+    };
+    timer = setTimeout(whenDue, Math.max(0, Math.ceil(due - nowMs())));
   }
 }
 
