@@ -57,3 +57,8 @@ export function keyFromString(text: string): ObjectKey {
 export function keyOf(object: { metadata?: { namespace?: string; name?: string } }): string {
   return keyToString({ namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' });
 }
+
+/** metadata.creationTimestamp in ms (the informer holds the apiserver's string); 0 when absent. */
+export function createdAtMs(object: { metadata?: { creationTimestamp?: unknown } }): number {
+  return Date.parse(String(object.metadata?.creationTimestamp ?? '')) || 0;
+}

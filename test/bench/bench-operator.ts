@@ -67,14 +67,7 @@ async function main(): Promise<void> {
   console.log(`bench:operator: ${COUNT} benchmarks in namespace ${namespace}`);
   // The benchmarks here measure the operator, not the monitoring stack: leave it off to spare the CPUs.
   await env.setUp({ monitoring: false });
-  await env.kubectl([
-    'patch',
-    'scluster',
-    env.clusterName,
-    '--type=merge',
-    '-p',
-    JSON.stringify({ spec: { maxActiveBenchmarks: MAX_ACTIVE } }),
-  ]);
+  await env.setMaxActiveBenchmarks(MAX_ACTIVE);
   const operator = await env.startOperator({ bundle: true });
   const pid = operator.child.pid ?? 0;
   const loginsBefore = acceptedLogins();

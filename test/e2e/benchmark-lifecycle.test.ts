@@ -82,16 +82,7 @@ describe('an InferenceBenchmark on the sandbox', () => {
   it(
     'runs two benchmarks over ONE SSH connection and ONE monitoring stack, one after the other with maxActiveBenchmarks 1',
     async () => {
-      const limit = (value: number | null) =>
-        env.kubectl([
-          'patch',
-          'scluster',
-          env.clusterName,
-          '--type=merge',
-          '-p',
-          JSON.stringify({ spec: { maxActiveBenchmarks: value } }),
-        ]);
-      await limit(1);
+      await env.setMaxActiveBenchmarks(1);
       try {
         await env.apply(env.benchmarkManifest('twin-a'));
         await env.apply(env.benchmarkManifest('twin-b'));
@@ -108,7 +99,7 @@ describe('an InferenceBenchmark on the sandbox', () => {
         await env.waitCondition('twin-a', 'BenchmarkComplete', 720);
         await env.waitCondition('twin-b', 'BenchmarkComplete', 720);
       } finally {
-        await limit(null);
+        await env.setMaxActiveBenchmarks(null);
       }
       const [a, b] = [await env.getBenchmark('twin-a'), await env.getBenchmark('twin-b')];
       const started = (object: typeof a, role: string) =>

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { InferenceBenchmarkSpecInput, InferenceBenchmarkStatus } from '../../crds/index.js';
+import { isTerminal } from '../../slurm-bridge/index.js';
+import { parseJobState } from '../../slurm-bridge/slurm/states.js';
 import {
   type HpcSandbox,
   type KubeSandbox,
@@ -51,18 +53,6 @@ export interface SqueueRow {
   workDir: string;
   name: string;
 }
-
-const FINISHED_STATES = new Set([
-  'COMPLETED',
-  'CANCELLED',
-  'FAILED',
-  'TIMEOUT',
-  'OUT_OF_MEMORY',
-  'NODE_FAIL',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'PREEMPTED',
-]);
 
 export class E2eEnvironment {
   readonly hpc: HpcSandbox;
@@ -130,6 +120,18 @@ export class E2eEnvironment {
         },
       },
     };
+  }
+
+  /** Sets (or, with null, removes) the SlurmCluster's maxActiveBenchmarks. */
+  async setMaxActiveBenchmarks(value: number | null): Promise<void> {
+    await this.kubectl([
+      'patch',
+      'scluster',
+      this.clusterName,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { maxActiveBenchmarks: value } }),
+    ]);
   }
 
   /** A tiny benchmark: the sandbox's model, 2 clients x 2 requests, a few tokens each. */
@@ -224,7 +226,7 @@ export class E2eEnvironment {
 
   /** Jobs still queued or running (squeue --states=all also lists finished ones for a few minutes). */
   static live(rows: readonly SqueueRow[]): SqueueRow[] {
-    return rows.filter((job) => !FINISHED_STATES.has(job.state));
+    return rows.filter((job) => !isTerminal(parseJobState(job.state)));
   }
 
   /** Jobs of one benchmark (by the operator's tag prefix, which carries the uid). */

@@ -1,4 +1,4 @@
-import type { JobInfo } from '../../../slurm-bridge/index.js';
+import { isTerminal, type JobInfo } from '../../../slurm-bridge/index.js';
 import type { ClusterSession } from '../../cluster/types.js';
 
 /**
@@ -25,10 +25,5 @@ export function pickAdoptable(jobs: readonly JobInfo[], tag: string, name: strin
   const byNewest = jobs
     .filter((job) => job.comment === tag && job.name === name)
     .sort((a, b) => Number(b.id) - Number(a.id));
-  return (
-    byNewest.find(
-      (job) =>
-        !['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'].includes(job.state),
-    ) ?? byNewest[0]
-  );
+  return byNewest.find((job) => !isTerminal(job.state)) ?? byNewest[0];
 }

@@ -38,6 +38,8 @@ import type { Clock } from '../../runtime/clock.js';
 import { findCondition, toKubeTime } from '../../runtime/conditions.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
 import {
+  createdAtMs,
+  keyOf,
   keyToString,
   type ObjectKey,
   type ReconcileContext,
@@ -352,7 +354,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     const clusterName = ctx.spec.clusterRef.name;
     const limit = this.deps.clusters.get(ctx.namespace, clusterName)?.spec?.maxActiveBenchmarks;
     const decision = this.admission.decide(
-      `${ctx.namespace}/${clusterName}`,
+      clusterKeyOf(ctx),
       ctx.ownerKey,
       typeof limit === 'number' ? limit : undefined,
       this.admissionCandidates(ctx.namespace, clusterName),
@@ -375,8 +377,8 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       .list(namespace)
       .filter((benchmark) => clusterRefName(benchmark.spec) === clusterName)
       .map((benchmark) => ({
-        key: keyToString({ namespace, name: benchmark.metadata?.name ?? '' }),
-        createdAt: Date.parse(String(benchmark.metadata?.creationTimestamp ?? '')) || 0,
+        key: keyOf(benchmark),
+        createdAt: createdAtMs(benchmark),
         runId: benchmark.status?.runId ?? '',
         holdsJobs: (benchmark.status?.slurmJobs?.length ?? 0) > 0,
         settled:

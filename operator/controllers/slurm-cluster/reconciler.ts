@@ -18,7 +18,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { FinalizerHelper } from '../../runtime/finalizers.js';
 import type { ResilientInformer } from '../../runtime/informer.js';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/reconciler.js';
-import { keyToString } from '../../runtime/reconciler.js';
+import { createdAtMs, keyOf, keyToString } from '../../runtime/reconciler.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
 import { type MonitoringOutcome, reconcileMonitoringJob } from './monitoring-job.js';
 import type { SecretReader } from './secrets.js';
@@ -122,7 +122,7 @@ export class SlurmClusterReconciler implements Reconciler {
   ): WorkDirClaim {
     return {
       key,
-      createdAt: Date.parse(String(object.metadata?.creationTimestamp ?? '')) || 0,
+      createdAt: createdAtMs(object),
       spec,
       ...(resolvedWorkDir ? { resolvedWorkDir } : {}),
     };
@@ -134,10 +134,7 @@ export class SlurmClusterReconciler implements Reconciler {
       if (other.metadata?.deletionTimestamp) return [];
       const parsed = parseSlurmCluster(other);
       if (!parsed.ok) return [];
-      const key = keyToString({
-        namespace: other.metadata?.namespace ?? '',
-        name: other.metadata?.name ?? '',
-      });
+      const key = keyOf(other);
       const lookup = this.deps.registry.lookup(key);
       return [this.claimOf(key, other, parsed.value.spec, lookup.ok ? lookup.session.workDir : undefined)];
     });
