@@ -7,7 +7,7 @@ import type { Distribution, ErrorCounts, RequestRecord, RunSummary } from './api
 
 /** What the stream reader observed for one request, on the monotonic clock (ms). */
 export interface StreamTimings {
-  /** When the request was written to its connection (undici sendHeaders), not when it was queued. */
+  /** Just before the request was written to its connection, not when it was queued. */
   sentMs: number;
   /** Arrival of each chunk that carried content, in order. */
   contentChunkMs: number[];

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import type { Agent } from 'undici';
 import type { RunState, RunStatus, StartRunRequest } from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
 import { type MeasuredRequest, startLag, summarize } from '../metrics.js';
+import type { ConnectionPool } from '../ollama/connection-pool.js';
 import { createConnectionPool, OllamaStreamClient } from '../ollama/stream-client.js';
 import { exponentialGapMs, seededRandom } from './arrivals.js';
 import { measuredRequest } from './records.js';
@@ -52,7 +52,7 @@ export class BenchmarkRun {
   private inFlight = 0;
   private nextIndex = 0;
   private readonly abort = new AbortController();
-  private readonly pool: Agent;
+  private readonly pool: ConnectionPool;
   private readonly client: OllamaStreamClient;
   private readonly files: RunFiles | null;
   private readonly pusher: RunPusher;
@@ -70,7 +70,10 @@ export class BenchmarkRun {
     this.prompts = w.prompts ?? [w.prompt as string];
     this.timeoutMs = w.requestTimeoutSeconds * 1000;
     // No hidden cap: as many keep-alive connections as requests can be in flight.
-    this.pool = createConnectionPool(w.mode === 'closed' ? w.clients : (w.maxConcurrency ?? null));
+    this.pool = createConnectionPool(
+      deps.ollamaUrl,
+      w.mode === 'closed' ? w.clients : (w.maxConcurrency ?? null),
+    );
     this.client = new OllamaStreamClient(deps.ollamaUrl, this.pool);
     this.files = deps.files(this.id);
     this.pusher = deps.pusher({

@@ -1,6 +1,7 @@
 /**
  * Splits a byte stream into NDJSON lines. A chunk may end anywhere (mid-line, mid-UTF-8 sequence), so
  * the tail is kept as bytes until its newline arrives; decoding whole lines never splits a character.
+ * `chunk` may be a view of a reused read buffer: nothing of it is kept without copying.
  */
 export class NdjsonLineSplitter {
   private pending: Buffer | null = null;
@@ -17,7 +18,9 @@ export class NdjsonLineSplitter {
       start = newline + 1;
       newline = data.indexOf(10, start);
     }
-    this.pending = start < data.length ? data.subarray(start) : null;
+    // A copy when the bytes are the caller's: they may be a view of a buffer reused for the next read.
+    if (start >= data.length) this.pending = null;
+    else this.pending = data === chunk ? Buffer.from(data.subarray(start)) : data.subarray(start);
     return lines;
   }
 

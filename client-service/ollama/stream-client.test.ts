@@ -1,15 +1,16 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaStreamClient } from './stream-client.js';
+import type { ConnectionPool } from './connection-pool.js';
+import { createConnectionPool, OllamaStreamClient } from './stream-client.js';
 
 /** A loopback server that writes exactly the bytes a case asks for, split into awkward chunks. */
 type Script = (res: ServerResponse) => void;
 const scripts = new Map<string, Script>();
 let server: Server;
 let client: OllamaStreamClient;
-let agent: Agent;
+let agent: ConnectionPool;
+let baseUrl: string;
 
 function writeSplit(res: ServerResponse, text: string, pieces: number[]): void {
   const bytes = Buffer.from(text, 'utf8');
@@ -41,8 +42,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  agent = new Agent({ connections: 8 });
-  client = new OllamaStreamClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, agent);
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  agent = createConnectionPool(baseUrl, 8);
+  client = new OllamaStreamClient(baseUrl, agent);
 });
 
 afterAll(async () => {
@@ -78,12 +80,9 @@ describe('OllamaStreamClient', () => {
   });
 
   it("stamps 'sent' when the request is written, not when it was asked for", async () => {
-    // One connection: the second request waits in undici until the first answer is complete.
-    const single = new Agent({ connections: 1 });
-    const queued = new OllamaStreamClient(
-      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      single,
-    );
+    // One connection: the second request waits in the pool until the first answer is complete.
+    const single = createConnectionPool(baseUrl, 1);
+    const queued = new OllamaStreamClient(baseUrl, single);
     scripts.set('busy-first', (res) => {
       res.writeHead(200);
       setTimeout(() => res.end(tokens + FINAL), 100);
@@ -197,7 +196,10 @@ describe('OllamaStreamClient', () => {
   });
 
   it('classifies a refused connection as a connection error', async () => {
-    const refused = new OllamaStreamClient('http://127.0.0.1:9', agent);
+    const refused = new OllamaStreamClient(
+      'http://127.0.0.1:9',
+      createConnectionPool('http://127.0.0.1:9', 1),
+    );
     const out = await refused.generate({ model: 'm', api: 'generate', prompt: 'p' }, { timeoutMs: 2000 });
     expect(out.errorKind).toBe('connection');
     expect(out.errorMessage).toContain('ECONNREFUSED');

@@ -1,9 +1,9 @@
-import { subscribe } from 'node:diagnostics_channel';
-import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { ErrorKind, OllamaApi } from '../api-schema.js';
-import { monotonicMs } from '../clock.js';
 import type { ServerCounts, StreamTimings } from '../metrics.js';
+import { ConnectionPool, requestText } from './connection-pool.js';
+import type { Http1Connection, OutgoingRequest } from './http1-connection.js';
+import { Http1ProtocolError } from './http1-response-parser.js';
 import { NdjsonLineSplitter } from './ndjson.js';
 
 export interface GenerationRequest {
@@ -56,36 +56,6 @@ const FinalChunk = z.object({
 
 const ERROR_MESSAGE_CAP = 300;
 
-/**
- * "Request sent" is when undici writes the request onto its connection, not when we asked it to: under a
- * burst the event loop may take a while to get there, and that wait is the generator's own lag (reported
- * as start lag), not the server's TTFT. undici announces the write on a diagnostics channel; requests are
- * matched by their X-Request-Id.
- *
- * The stamp is 'undici:client:sendHeaders', published just before undici's synchronous socket write, and
- * not 'undici:request:bodySent', published just after it: the two are ~0.04 ms apart (p50), and a pause
- * on either side moves the stamp. Before the write the error can only be counted against us; after it, a
- * pause made "sent" later than the server's receipt (-1.3 ms with 4 clients on a loaded machine) and the
- * client appeared to see the first token before the server wrote it.
- */
-const headerWriteWaiters = new Map<string, () => void>();
-let headerWritesObserved = false;
-
-function observeHeaderWrites(): void {
-  if (headerWritesObserved) return;
-  headerWritesObserved = true;
-  subscribe('undici:client:sendHeaders', (message) => {
-    const headers = (message as { request?: { headers?: unknown } }).request?.headers;
-    if (!Array.isArray(headers)) return;
-    for (let i = 0; i < headers.length; i += 2) {
-      if (headers[i] === 'x-request-id') {
-        headerWriteWaiters.get(String(headers[i + 1]))?.();
-        return;
-      }
-    }
-  });
-}
-
 let requestCounter = 0;
 
 function cap(text: string): string {
@@ -108,15 +78,8 @@ function emptyCounts(): FinalChunkCounts {
  * A keep-alive pool with exactly as many connections as requests may be in flight: no hidden cap.
  * `null` means unbounded (an open loop without a concurrency limit).
  */
-export function createConnectionPool(concurrency: number | null): Agent {
-  return new Agent({
-    connections: concurrency,
-    pipelining: 1,
-    // Our own per-request timer decides; undici's 300 s defaults would cut long generations silently.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    keepAliveTimeout: 30_000,
-  });
+export function createConnectionPool(baseUrl: string, concurrency: number | null): ConnectionPool {
+  return new ConnectionPool(new URL(baseUrl), { connections: concurrency, keepAliveMs: 30_000 });
 }
 
 function contentOf(api: OllamaApi, line: Record<string, unknown>): string {
@@ -158,22 +121,98 @@ function errorText(err: unknown): string {
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+/** How one exchange on one connection ended. */
+type Exchange =
+  | { kind: 'answered' }
+  | { kind: 'http_status'; message: string }
+  | { kind: 'stream_error'; message: string }
+  | { kind: 'failed'; err: Error; stale: boolean }
+  | { kind: 'aborted' };
+
+const ERROR_BODY_CAP = 4096;
+const RETRYABLE_CODES = new Set(['ERR_CONNECTION_CLOSED', 'ECONNRESET', 'EPIPE']);
+
+/** Reads the NDJSON lines of one answer into timings, counts and text. */
+class AnswerReader {
+  private readonly splitter = new NdjsonLineSplitter();
+  streamError: string | null = null;
+  text = '';
+
+  constructor(
+    private readonly api: OllamaApi,
+    private readonly timings: StreamTimings,
+    private readonly counts: FinalChunkCounts,
+    private readonly collectText: boolean,
+  ) {}
+
+  push(bytes: Buffer, atMs: number): void {
+    for (const line of this.splitter.push(bytes)) this.line(line, atMs);
+  }
+
+  flush(atMs: number): void {
+    const rest = this.splitter.flush();
+    if (rest !== null) this.line(rest, atMs);
+  }
+
+  private line(line: string, atMs: number): void {
+    if (this.streamError !== null || this.timings.doneMs !== null) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.streamError = `unparsable line: ${line}`;
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.streamError = `not a JSON object: ${line}`;
+      return;
+    }
+    const obj = parsed as Record<string, unknown>;
+    // Ollama reports a failure mid-stream as {"error": ...} with HTTP 200 already sent.
+    if (obj.error !== undefined) {
+      this.streamError = typeof obj.error === 'string' ? obj.error : JSON.stringify(obj.error);
+      return;
+    }
+    const content = contentOf(this.api, obj);
+    if (content.length > 0) {
+      this.timings.contentChunkMs.push(atMs);
+      if (this.collectText) this.text += content;
+    }
+    if (obj.done === true) {
+      this.timings.doneMs = atMs;
+      const final = FinalChunk.safeParse(obj);
+      if (!final.success) {
+        this.streamError = `final chunk has bad counters: ${final.error.issues[0]?.message ?? ''}`;
+        return;
+      }
+      const c = this.counts;
+      c.evalCount = final.data.eval_count ?? null;
+      c.evalDurationNs = final.data.eval_duration ?? null;
+      c.promptEvalCount = final.data.prompt_eval_count ?? null;
+      c.promptEvalDurationNs = final.data.prompt_eval_duration ?? null;
+      c.loadDurationNs = final.data.load_duration ?? null;
+      c.totalDurationNs = final.data.total_duration ?? null;
+      c.doneReason = final.data.done_reason ?? null;
+    }
+  }
+}
+
 /**
  * Streams one generation from Ollama and measures it. Never throws: every failure becomes an outcome
  * with an error kind (timeout, http_status, stream_error, connection, or cancelled).
+ *
+ * "Sent" is when the request is written onto its connection, not when it was asked for: waiting for a
+ * free connection is the generator's own lag (reported as start lag), not the server's TTFT. Each chunk
+ * is stamped when its bytes are read, before it is parsed.
  */
 export class OllamaStreamClient {
-  private readonly origin: string;
   private readonly basePath: string;
 
   constructor(
     baseUrl: string,
-    private readonly dispatcher: Dispatcher,
+    private readonly pool: ConnectionPool,
   ) {
-    observeHeaderWrites();
-    const url = new URL(baseUrl);
-    this.origin = url.origin;
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
   }
 
   async generate(req: GenerationRequest, opts: StreamOptions): Promise<StreamOutcome> {
@@ -192,124 +231,140 @@ export class OllamaStreamClient {
 
     const timings: StreamTimings = { sentMs: 0, contentChunkMs: [], doneMs: null };
     const counts = emptyCounts();
-    let text = '';
-    let httpStatus: number | null = null;
-    const fail = (errorKind: ErrorKind, message: string): StreamOutcome => ({
-      ok: false,
+    const reader = new AnswerReader(req.api, timings, counts, opts.collectText ?? false);
+    const status: { http: number | null } = { http: null };
+    const outcome = (errorKind: ErrorKind | null, message: string | null): StreamOutcome => ({
+      ok: errorKind === null,
       errorKind,
-      errorMessage: cap(message),
-      httpStatus,
+      errorMessage: message === null ? null : cap(message),
+      httpStatus: status.http,
       timings,
       counts,
-      text,
+      text: reader.text,
     });
+    const aborted = (): StreamOutcome =>
+      abortedBy === 'timeout'
+        ? outcome('timeout', `no complete answer within ${opts.timeoutMs} ms`)
+        : outcome('cancelled', 'run cancelled');
 
-    // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
-    const requestId = req.requestId ?? `ibo-${process.pid}-${++requestCounter}`;
-    const ownsWaiter = !headerWriteWaiters.has(requestId);
-    try {
-      const headers: Record<string, string> = {
+    const outgoing: OutgoingRequest = {
+      method: 'POST',
+      path: `${this.basePath}/api/${req.api}`,
+      headers: {
         'content-type': 'application/json',
-        'x-request-id': requestId,
-      };
-      const body = requestBody(req);
-      // Until undici reports the write, "sent" is when we dispatched; the write time replaces it.
-      timings.sentMs = monotonicMs();
-      if (ownsWaiter) {
-        headerWriteWaiters.set(requestId, () => {
-          timings.sentMs = monotonicMs();
-          headerWriteWaiters.delete(requestId);
-        });
+        // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
+        'x-request-id': req.requestId ?? `ibo-${process.pid}-${++requestCounter}`,
+      },
+      body: requestBody(req),
+    };
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const connection = await this.pool.acquire(controller.signal);
+        const result = await this.exchange(connection, outgoing, reader, timings, status, controller.signal);
+        switch (result.kind) {
+          case 'answered':
+            if (reader.streamError !== null) return outcome('stream_error', reader.streamError);
+            if (timings.doneMs === null)
+              return outcome('stream_error', 'stream ended without a final chunk (done: true)');
+            return outcome(null, null);
+          case 'http_status':
+          case 'stream_error':
+            return outcome(result.kind, result.message);
+          case 'aborted':
+            return aborted();
+          case 'failed':
+            // A kept-alive connection the server had closed meanwhile: nothing of this request reached
+            // an answer, so it is sent once more on a fresh connection (as browsers do).
+            if (result.stale && attempt === 1) continue;
+            return outcome(
+              result.err instanceof Http1ProtocolError ? 'stream_error' : 'connection',
+              errorText(result.err),
+            );
+        }
       }
-      const response = await this.dispatcher.request({
-        origin: this.origin,
-        path: `${this.basePath}/api/${req.api}`,
-        method: 'POST',
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      httpStatus = response.statusCode;
-      if (response.statusCode !== 200) {
-        const errorBody = await response.body.text().catch(() => '');
-        return fail('http_status', `HTTP ${response.statusCode}: ${errorBody.trim()}`);
-      }
-      const splitter = new NdjsonLineSplitter();
-      let streamError: string | null = null;
-      const handleLine = (line: string, atMs: number): void => {
-        if (streamError !== null || timings.doneMs !== null) return;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          streamError = `unparsable line: ${line}`;
-          return;
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          streamError = `not a JSON object: ${line}`;
-          return;
-        }
-        const obj = parsed as Record<string, unknown>;
-        // Ollama reports a failure mid-stream as {"error": ...} with HTTP 200 already sent.
-        if (obj.error !== undefined) {
-          streamError = typeof obj.error === 'string' ? obj.error : JSON.stringify(obj.error);
-          return;
-        }
-        const content = contentOf(req.api, obj);
-        if (content.length > 0) {
-          timings.contentChunkMs.push(atMs);
-          if (opts.collectText) text += content;
-        }
-        if (obj.done === true) {
-          timings.doneMs = atMs;
-          const final = FinalChunk.safeParse(obj);
-          if (!final.success) {
-            streamError = `final chunk has bad counters: ${final.error.issues[0]?.message ?? ''}`;
-            return;
-          }
-          counts.evalCount = final.data.eval_count ?? null;
-          counts.evalDurationNs = final.data.eval_duration ?? null;
-          counts.promptEvalCount = final.data.prompt_eval_count ?? null;
-          counts.promptEvalDurationNs = final.data.prompt_eval_duration ?? null;
-          counts.loadDurationNs = final.data.load_duration ?? null;
-          counts.totalDurationNs = final.data.total_duration ?? null;
-          counts.doneReason = final.data.done_reason ?? null;
-        }
-      };
-      await new Promise<void>((resolve, reject) => {
-        response.body.on('data', (chunk: Buffer) => {
-          const atMs = monotonicMs();
-          for (const line of splitter.push(chunk)) handleLine(line, atMs);
-          // Stop reading as soon as the answer is decided; the connection goes back to the pool.
-          if (streamError !== null) response.body.destroy();
-        });
-        response.body.on('end', () => {
-          const rest = splitter.flush();
-          if (rest !== null) handleLine(rest, monotonicMs());
-          resolve();
-        });
-        response.body.on('close', resolve);
-        response.body.on('error', (err: Error) => (streamError !== null ? resolve() : reject(err)));
-      });
-      if (streamError !== null) return fail('stream_error', streamError);
-      if (timings.doneMs === null) {
-        if (abortedBy !== null)
-          return fail(abortedBy, abortedBy === 'timeout' ? 'request timed out' : 'cancelled');
-        return fail('stream_error', 'stream ended without a final chunk (done: true)');
-      }
-      return { ok: true, errorKind: null, errorMessage: null, httpStatus, timings, counts, text };
     } catch (err) {
-      if (abortedBy === 'timeout') return fail('timeout', `no complete answer within ${opts.timeoutMs} ms`);
-      if (abortedBy === 'cancelled') return fail('cancelled', 'run cancelled');
-      const code = errorCode(err);
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
-        return fail('timeout', errorText(err));
-      return fail('connection', errorText(err));
+      // Only acquire() throws: the connection could not be opened, or the request was aborted first.
+      if (abortedBy !== null) return aborted();
+      return outcome('connection', errorText(err));
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onCancel);
-      if (ownsWaiter) headerWriteWaiters.delete(requestId);
     }
+  }
+
+  /** One request on one connection; the connection goes back to the pool only after a whole answer. */
+  private exchange(
+    connection: Http1Connection,
+    outgoing: OutgoingRequest,
+    reader: AnswerReader,
+    timings: StreamTimings,
+    status: { http: number | null },
+    signal: AbortSignal,
+  ): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => {
+      let settled = false;
+      const settle = (result: Exchange): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onAbort = (): void => {
+        settle({ kind: 'aborted' });
+        connection.destroy();
+      };
+      if (signal.aborted) {
+        this.pool.release(connection);
+        settle({ kind: 'aborted' });
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      const errorBody: Buffer[] = [];
+      let errorBytes = 0;
+      try {
+        timings.sentMs = connection.request(outgoing, {
+          head: (head) => {
+            status.http = head.status;
+          },
+          body: (bytes, atMs) => {
+            if (status.http !== 200) {
+              if (errorBytes < ERROR_BODY_CAP) errorBody.push(Buffer.from(bytes.subarray(0, ERROR_BODY_CAP)));
+              errorBytes += bytes.length;
+              return;
+            }
+            reader.push(bytes, atMs);
+            // Stop reading as soon as the answer is decided.
+            if (reader.streamError !== null) {
+              settle({ kind: 'stream_error', message: reader.streamError });
+              connection.destroy();
+            }
+          },
+          end: (atMs) => {
+            // Back to the pool first, so the client's next request can take it in this same turn.
+            this.pool.release(connection);
+            if (status.http !== 200) {
+              const text = Buffer.concat(errorBody).toString('utf8').trim();
+              settle({ kind: 'http_status', message: `HTTP ${status.http}: ${text}` });
+              return;
+            }
+            reader.flush(atMs);
+            settle({ kind: 'answered' });
+          },
+          error: (err) => {
+            const code = errorCode(err);
+            const stale =
+              connection.requests > 1 &&
+              connection.answerBytes === 0 &&
+              code !== undefined &&
+              RETRYABLE_CODES.has(code);
+            settle({ kind: 'failed', err, stale });
+          },
+        });
+      } catch (err) {
+        connection.destroy();
+        settle({ kind: 'failed', err: err as Error, stale: false });
+      }
+    });
   }
 }
 
@@ -318,19 +373,11 @@ const VersionAnswer = z.object({ version: z.string() });
 /** GET /api/version with a short timeout; throws when Ollama does not answer. */
 export async function ollamaVersion(
   baseUrl: string,
-  dispatcher: Dispatcher,
+  pool: ConnectionPool,
   timeoutMs = 2000,
 ): Promise<string> {
-  const url = new URL(baseUrl);
-  const response = await dispatcher.request({
-    origin: url.origin,
-    path: `${url.pathname.replace(/\/+$/, '')}/api/version`,
-    method: 'GET',
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (response.statusCode !== 200) {
-    await response.body.dump();
-    throw new Error(`Ollama answered /api/version with HTTP ${response.statusCode}`);
-  }
-  return VersionAnswer.parse(await response.body.json()).version;
+  const path = `${new URL(baseUrl).pathname.replace(/\/+$/, '')}/api/version`;
+  const answer = await requestText(pool, { method: 'GET', path }, AbortSignal.timeout(timeoutMs));
+  if (answer.status !== 200) throw new Error(`Ollama answered /api/version with HTTP ${answer.status}`);
+  return VersionAnswer.parse(JSON.parse(answer.body)).version;
 }

@@ -1,6 +1,6 @@
-import type { Agent } from 'undici';
 import type { QueryRequest } from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
+import type { ConnectionPool } from '../ollama/connection-pool.js';
 import {
   createConnectionPool,
   OllamaStreamClient,
@@ -11,10 +11,11 @@ import { definePlugin } from './define-plugin.js';
 
 /** The Ollama the service talks to, for /health and single /query requests (runs have their own pools). */
 export class OllamaService {
-  private readonly pool: Agent = createConnectionPool(null);
+  private readonly pool: ConnectionPool;
   private readonly client: OllamaStreamClient;
 
   constructor(readonly url: string) {
+    this.pool = createConnectionPool(url, null);
     this.client = new OllamaStreamClient(url, this.pool);
   }
 
