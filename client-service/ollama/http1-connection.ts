@@ -37,6 +37,9 @@ export class ConnectionClosedError extends Error {
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HTTP_METHOD = /^[A-Z]+$/;
+/** An origin-form target: no spaces, no control characters. */
+const REQUEST_TARGET = /^\/[\x21-\x7e]*$/;
 
 export interface OpenOptions {
   signal?: AbortSignal | undefined;
@@ -50,6 +53,7 @@ export class Http1Connection {
   private readAtMs = 0;
   private failure: Error | null = null;
   private gone = false;
+  private destroyedHere = false;
   /** Requests written on this connection so far. */
   requests = 0;
   /** Bytes of the current answer received so far (0: the server has said nothing yet). */
@@ -134,7 +138,8 @@ export class Http1Connection {
 
   /** True when another request may be written now. */
   get reusable(): boolean {
-    return !this.gone && this.handlers === null && this.parser.reusable;
+    // destroy() takes effect at once; 'close' (and `gone`) only comes on a later turn.
+    return !this.gone && !this.socket.destroyed && this.handlers === null && this.parser.reusable;
   }
 
   /**
@@ -143,6 +148,8 @@ export class Http1Connection {
    */
   request(req: OutgoingRequest, handlers: ResponseHandlers): number {
     if (!this.reusable) throw new Error('the connection is busy or closed');
+    if (!HTTP_METHOD.test(req.method) || !REQUEST_TARGET.test(req.path))
+      throw new Error(`bad request line: ${JSON.stringify(`${req.method} ${req.path}`)}`);
     let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.host}\r\n`;
     for (const [name, value] of Object.entries(req.headers ?? {})) {
       if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value))
@@ -167,6 +174,7 @@ export class Http1Connection {
   }
 
   destroy(): void {
+    this.destroyedHere = true;
     this.socket.destroy();
   }
 
@@ -188,12 +196,16 @@ export class Http1Connection {
     const handlers = this.handlers;
     this.handlers = null;
     if (handlers === null) return;
-    if (outcome === 'ended') handlers.end(monotonicMs());
-    else
-      handlers.error(
-        this.failure ??
-          new ConnectionClosedError('the server closed the connection before the answer was complete'),
-      );
+    // 'ended' was reported by the parser already: an answer read until close ends with the connection.
+    if (outcome === 'ended') return;
+    handlers.error(
+      this.failure ??
+        new ConnectionClosedError(
+          this.destroyedHere
+            ? 'the connection was closed here before the answer was complete'
+            : 'the server closed the connection before the answer was complete',
+        ),
+    );
   }
 
   private fail(err: Error): void {

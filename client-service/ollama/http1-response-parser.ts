@@ -189,6 +189,8 @@ export class Http1ResponseParser {
       carried === 0 ? bytes.subarray(start, end) : Buffer.concat([...this.carry, bytes.subarray(start, end)]);
     // The head ends at its first empty line; it may straddle the carried bytes and these.
     const found = findHeadEnd(joined, Math.max(0, carried - 3));
+    if (found !== null && found.headEnd > MAX_HEAD_BYTES)
+      throw new Http1ProtocolError(`the response head longer than ${MAX_HEAD_BYTES} bytes`);
     if (found === null) {
       this.keep(bytes, start, end, MAX_HEAD_BYTES, 'the response head');
       return end;
@@ -222,8 +224,11 @@ export class Http1ResponseParser {
     this.keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
     const transferEncoding = headers['transfer-encoding']?.toLowerCase();
     const contentLength = headers['content-length'];
+    const hasBody = !(this.noBody || status === 204 || status === 304);
+    // An answer without a length reads until the connection closes: nothing can follow it.
+    if (hasBody && transferEncoding === undefined && contentLength === undefined) this.keepAlive = false;
     this.events?.head({ status, headers, keepAlive: this.keepAlive });
-    if (this.noBody || status === 204 || status === 304) {
+    if (!hasBody) {
       this.finish();
     } else if (transferEncoding !== undefined) {
       if (!/(^|,)\s*chunked\s*$/.test(transferEncoding))
@@ -235,7 +240,6 @@ export class Http1ResponseParser {
       this.state = 'fixed';
       if (this.remaining === 0) this.finish();
     } else {
-      this.keepAlive = false;
       this.state = 'untilClose';
     }
   }
