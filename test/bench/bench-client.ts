@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,34 @@ import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synth
  *  2. the highest streamed request rate (32 tokens each) and parsed tokens per CPU-second of the engine
  *  3. memory per open stream
  * Targets (issue 6): p50 error < 1 ms and p99 < 5 ms at 256 streams; ≥ 20,000 parsed tokens/s on one core.
- * Options (env): BENCH_QUICK=1 for a short run; BENCH_SERVER_CPU=<n> runs the synthetic server on core n.
+ *
+ * By default, on a machine with two cores or more, the bench re-runs itself with the engine on core 0
+ * (taskset) and the synthetic server on core 1, so the instrument never competes with what it measures.
+ * Options (env): BENCH_QUICK=1 for a short run; BENCH_PIN=0 to leave both unpinned; BENCH_SERVER_CPU=<n>
+ * runs the synthetic server on core n (set by the re-run; the engine's core is then the caller's business).
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const QUICK = process.env.BENCH_QUICK === '1';
 const SERVER_CPU = process.env.BENCH_SERVER_CPU;
+
+/** Re-runs this script as `taskset -c 0 …` with the server on core 1; resolves to its exit code, or null. */
+async function rerunPinned(): Promise<number | null> {
+  if (process.env.BENCH_PIN === '0' || SERVER_CPU !== undefined || availableParallelism() < 2) return null;
+  if (spawnSync('taskset', ['-V']).status !== 0) return null;
+  const child = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_SERVER_CPU: '1' },
+    },
+  );
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
+const pinnedRun = await rerunPinned();
+if (pinnedRun !== null) process.exit(pinnedRun);
 
 interface Synthetic {
   url: string;
@@ -146,8 +168,9 @@ async function measurementError(
   const serverSwitchesBefore = (await syn.stats()).involuntaryContextSwitches;
   const rounds = QUICK ? 2 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
   const id = `err-${streams}-j${firstTokenJitterMs}`;
-  // Warmup opens the keep-alive connections first, so connection setup is not counted as error. With
-  // jitter, a second warmup round lets the clients drift apart before anything is measured.
+  // Warmup opens the keep-alive connections first, so connection setup is not counted as error. The
+  // warmup ends with a barrier (every client waits for the last warmup answer), so the first measured
+  // round starts all at once even with jitter: that is the "burst" row; "steady" is after the drift.
   const run = newRun(
     {
       id,
@@ -155,7 +178,7 @@ async function measurementError(
         clients: streams,
         requestsPerClient: rounds,
         prompt: 'p',
-        warmupRequests: firstTokenJitterMs > 0 ? 2 * streams : streams,
+        warmupRequests: streams,
       },
     },
     syn.url,
@@ -259,8 +282,12 @@ async function memoryPerStream(syn: Synthetic, streams: number): Promise<Record<
 
 const syn = await startSynthetic();
 try {
+  const placement =
+    SERVER_CPU === undefined
+      ? 'engine and synthetic server unpinned'
+      : `synthetic server on core ${SERVER_CPU}, engine on ${availableParallelism()} core(s)`;
   console.log(
-    `bench-client: node ${process.version}, ${availableParallelism()} cores, load average ${loadAverage()}${QUICK ? ' (quick)' : ''}`,
+    `bench-client: node ${process.version}, ${placement}, load average ${loadAverage()}${QUICK ? ' (quick)' : ''}`,
   );
   console.log('\n1. TTFT measurement error (client TTFT − server ground truth), ms');
   console.log('                 total error      request→server   first token→client');
@@ -285,7 +312,7 @@ try {
   );
   await table(0);
   console.log(
-    'b) spread: first token after 200 ms + uniform 0–200 ms, so the same number of streams drift apart\n   (as against a real server; two warmup rounds); "burst" is then just each client\'s first measured request',
+    'b) spread: first token after 200 ms + uniform 0–200 ms, so the same streams drift apart as against a real\n   server; "burst" is each client\'s first measured request, sent all at once after the warmup barrier',
   );
   await table(200);
   console.log(
