@@ -28,7 +28,7 @@ interface Progress {
 
 /**
  * One benchmark run: warmup, then the measured window in closed or open loop, then the summary, files and
- * the final push. Cancel aborts every request in flight at once (AbortController) and stops scheduling.
+ * the final push. Cancel aborts every request in flight at once (cancelAll) and stops scheduling.
  */
 export class BenchmarkRun {
   readonly id: string;
@@ -82,7 +82,7 @@ export class BenchmarkRun {
       model: this.model,
       progress: () => this.progress(),
     });
-    // Every request in flight listens on the run's abort signal; thousands of listeners are expected.
+    // Waits (open-loop arrivals) listen on the run's abort signal; thousands may be pending at once.
     setMaxListeners(0, this.abort.signal);
     this.done = this.execute();
   }
@@ -91,6 +91,8 @@ export class BenchmarkRun {
     if (this.state !== 'running' || this.finishedAt !== null) return;
     this.message = 'cancelled by request';
     this.abort.abort();
+    // Requests in flight end as `cancelled` at once; they do not each listen on the run's signal.
+    this.client.cancelAll();
   }
 
   get isFinished(): boolean {
@@ -264,7 +266,7 @@ export class BenchmarkRun {
         seed: w.seed,
         requestId: `${this.id}-${index}`,
       },
-      { timeoutMs: this.timeoutMs, signal: this.abort.signal },
+      { timeoutMs: this.timeoutMs },
     );
     this.inFlight--;
     const m = measuredRequest(

@@ -36,16 +36,24 @@ export class ConnectionPool {
     return this.count;
   }
 
+  /** An idle connection now, or null (then acquire() opens one or waits). */
+  tryAcquire(): Http1Connection | null {
+    if (this.closed) return null;
+    for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
+      if (connection.reusable) {
+        connection.idleFor(0);
+        return connection;
+      }
+    }
+    return null;
+  }
+
   /** A connection for one request; give it back with release() or destroy it. */
   acquire(signal?: AbortSignal): Promise<Http1Connection> {
     if (this.closed) return Promise.reject(new Error('the connection pool is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
-      if (connection.reusable) {
-        connection.idleFor(0);
-        return Promise.resolve(connection);
-      }
-    }
+    const idle = this.tryAcquire();
+    if (idle !== null) return Promise.resolve(idle);
     if (this.hasRoom()) return this.openOne(signal);
     return new Promise<Http1Connection>((resolve, reject) => {
       const waiter: Waiter = {
