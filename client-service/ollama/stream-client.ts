@@ -12,6 +12,11 @@ export type { FinalChunkCounts, GenerationRequest, StreamOptions, StreamOutcome 
 
 let requestCounter = 0;
 
+/** The path Ollama's API hangs under ('' for http://host:11434, '/ollama' behind a prefix). */
+function basePathOf(baseUrl: string): string {
+  return new URL(baseUrl).pathname.replace(/\/+$/, '');
+}
+
 /**
  * A keep-alive pool with exactly as many connections as requests may be in flight: no hidden cap.
  * `null` means unbounded (an open loop without a concurrency limit).
@@ -36,7 +41,7 @@ export class OllamaStreamClient {
     baseUrl: string,
     private readonly pool: ConnectionPool,
   ) {
-    this.basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+    this.basePath = basePathOf(baseUrl);
   }
 
   generate(req: GenerationRequest, opts: StreamOptions): Promise<StreamOutcome> {
@@ -88,7 +93,7 @@ export async function ollamaVersion(
   pool: ConnectionPool,
   timeoutMs = 2000,
 ): Promise<string> {
-  const path = `${new URL(baseUrl).pathname.replace(/\/+$/, '')}/api/version`;
+  const path = `${basePathOf(baseUrl)}/api/version`;
   const answer = await requestText(pool, { method: 'GET', path }, AbortSignal.timeout(timeoutMs));
   if (answer.status !== 200) throw new Error(`Ollama answered /api/version with HTTP ${answer.status}`);
   return VersionAnswer.parse(JSON.parse(answer.body)).version;
