@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{operator,crds,slurm-bridge,client-service,recipes}/**/*.test.ts'],
+          include: ['{operator,crds,slurm-bridge,client-service,recipes,kubectl-hpcbench}/**/*.test.ts'],
           environment: 'node',
         },
       },
