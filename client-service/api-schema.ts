@@ -13,8 +13,11 @@ export const RunId = z
 export const OllamaApi = z.enum(['generate', 'chat']);
 export type OllamaApi = z.infer<typeof OllamaApi>;
 
-/** How each request generates; shared by /query and every request of a run. */
-export const GenerationOptions = z.object({
+/**
+ * How each request generates; shared by /query and every request of a run. Request bodies are strict
+ * objects, as the CRD is: a misspelled field is a 400 that names it, never a silent default.
+ */
+export const GenerationOptions = z.strictObject({
   maxTokens: z.number().int().positive().max(1_000_000).optional(),
   temperature: z.number().min(0).max(100).optional(),
   seed: z.number().int().optional(),
@@ -55,7 +58,7 @@ export const Workload = GenerationOptions.extend({
 });
 export type Workload = z.infer<typeof Workload>;
 
-export const StartRunRequest = z.object({
+export const StartRunRequest = z.strictObject({
   id: RunId,
   model: z.string().min(1).optional(),
   api: OllamaApi.default('generate'),

@@ -157,6 +157,44 @@ describe('bad input gets a 400 naming the field', () => {
     expect(res.json().message).toContain(field);
   });
 
+  it.each([
+    {
+      name: 'a misspelled field at the top level',
+      url: '/runs',
+      payload: { ...validRun, modle: 'm2' },
+      field: 'body.modle',
+      message: 'unrecognized key "modle" at body',
+    },
+    {
+      name: 'a misspelled field inside workload',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, clinets: 4 } },
+      field: 'body.workload.clinets',
+      message: 'unrecognized key "clinets" at body.workload',
+    },
+    {
+      name: 'two unknown fields inside workload',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, clinets: 4, rate: 2 } },
+      field: 'body.workload.clinets',
+      message: 'unrecognized keys "clinets", "rate" at body.workload',
+    },
+    {
+      name: 'a misspelled field of a query',
+      url: '/query',
+      payload: { prompt: 'x', model: 'm', max_tokens: 5 },
+      field: 'body.max_tokens',
+      message: 'unrecognized key "max_tokens" at body',
+    },
+  ])('refuses $name with a 400 naming it, and starts nothing', async ({ url, payload, field, message }) => {
+    const before = app.runs.list().length;
+    const res = await app.inject({ method: 'POST', url, payload, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'BadRequest', field });
+    expect(res.json().message).toContain(message);
+    expect(app.runs.list()).toHaveLength(before);
+  });
+
   it('answers a body that is not JSON with a 400 on body', async () => {
     const res = await app.inject({
       method: 'POST',

@@ -21,6 +21,14 @@ export function parseInput<Schema extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = [where, ...(issue?.path ?? []).map(String)].join('.');
-  throw new HttpError(400, 'BadRequest', `${field}: ${issue?.message ?? 'invalid'}`, field);
+  const at = [where, ...(issue?.path ?? []).map(String)].join('.');
+  // A strict object names the unknown key itself: `field` points at it, as the apiserver's
+  // `unknown field "spec.workload.clinets"` does.
+  if (issue?.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => JSON.stringify(k)).join(', ');
+    const field = `${at}.${issue.keys[0] ?? ''}`;
+    const noun = issue.keys.length === 1 ? 'key' : 'keys';
+    throw new HttpError(400, 'BadRequest', `${field}: unrecognized ${noun} ${keys} at ${at}`, field);
+  }
+  throw new HttpError(400, 'BadRequest', `${at}: ${issue?.message ?? 'invalid'}`, at);
 }
