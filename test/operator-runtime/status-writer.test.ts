@@ -20,7 +20,7 @@ interface GadgetStatus {
   phase?: string;
   observedGeneration?: number;
   conditions?: Condition[];
-  detail?: string;
+  detail?: string | null;
 }
 
 /** Status, finalizer and Event writes against the real apiserver: what is written, and what must not be. */
@@ -51,7 +51,7 @@ describe('status, finalizers and Events on a real kube-apiserver', () => {
       { type: 'Ready', status: 'False', reason: 'Starting', message: 'a', observedGeneration: 1 },
       t0,
     );
-    const first = await writer.patchStatus<GadgetStatus, Gadget>(created, {
+    const first = await writer.writeStatus<GadgetStatus, Gadget>(created, {
       phase: 'Pending',
       observedGeneration: 1,
       conditions: ready.conditions,
@@ -62,7 +62,7 @@ describe('status, finalizers and Events on a real kube-apiserver', () => {
     expect(afterFirst.status?.phase).toBe('Pending');
 
     // The same status again: no request at all, the resourceVersion stays.
-    const same = await writer.patchStatus<GadgetStatus, Gadget>(
+    const same = await writer.writeStatus<GadgetStatus, Gadget>(
       afterFirst,
       afterFirst.status as GadgetStatus,
     );
@@ -79,7 +79,7 @@ describe('status, finalizers and Events on a real kube-apiserver', () => {
       { type: 'Ready', status: 'False', reason: 'Starting', message: 'b', observedGeneration: 1 },
       t0 + 3_600_000,
     );
-    const second = await writer.patchStatus<GadgetStatus, Gadget>(afterFirst, {
+    const second = await writer.writeStatus<GadgetStatus, Gadget>(afterFirst, {
       phase: 'Pending',
       observedGeneration: 1,
       conditions: moved.conditions,
@@ -92,9 +92,18 @@ describe('status, finalizers and Events on a real kube-apiserver', () => {
     expect((afterSecond.status as GadgetStatus).detail).toBeUndefined();
     expect(afterSecond.spec.size).toBe(1); // spec untouched
 
+    // null is a value, not "delete this field": a figure that cannot be computed is stored as null.
+    const third = await writer.writeStatus<GadgetStatus, Gadget>(afterSecond, {
+      ...(afterSecond.status as GadgetStatus),
+      detail: null,
+    });
+    expect(third.written).toBe(true);
+    const afterThird = await gadgets.get(namespace, 'status');
+    expect(afterThird.status).toHaveProperty('detail', null);
+
     // A write based on a stale read is refused (409) rather than undoing the newer status.
     await expect(
-      writer.patchStatus<GadgetStatus, Gadget>(afterFirst, { phase: 'Stale', observedGeneration: 1 }),
+      writer.writeStatus<GadgetStatus, Gadget>(afterFirst, { phase: 'Stale', observedGeneration: 1 }),
     ).rejects.toMatchObject({ code: 409 });
     expect((await gadgets.get(namespace, 'status')).status?.phase).toBe('Pending');
   });

@@ -19,7 +19,7 @@ import {
 import { SessionRegistry } from '../../cluster/registry.js';
 import type { ClusterSessionImpl, OpenSessionOptions } from '../../cluster/session.js';
 import { FakeClock } from '../../runtime/clock.js';
-import { createMergePatch } from '../../runtime/merge-patch.js';
+import { jsonEqual } from '../../runtime/merge-patch.js';
 import type { StatusObject, StatusWriteResult } from '../../runtime/status-writer.js';
 import { partitionStatus, type SlurmClusterObject, SlurmClusterReconciler } from './reconciler.js';
 import { SecretNotFoundError } from './secrets.js';
@@ -245,8 +245,11 @@ function harness(
       },
     },
     status: {
-      async patchStatus<S, T extends StatusObject<S>>(current: T, desired: S): Promise<StatusWriteResult<T>> {
-        if (createMergePatch(current.status ?? {}, desired) === undefined) return { written: false };
+      async writeStatus<S, T extends StatusObject<S>>(current: T, desired: S): Promise<StatusWriteResult<T>> {
+        if (current.status !== undefined && jsonEqual(current.status, desired)) return { written: false };
+        // As the apiserver does: a write based on an older resourceVersion is a conflict.
+        if (current.metadata?.resourceVersion !== h.object?.metadata?.resourceVersion)
+          throw Object.assign(new Error('Conflict'), { code: 409 });
         const written = structuredClone(desired) as SlurmClusterStatus;
         h.writes.push(written);
         // The informer cache sees the write before the next reconcile.
@@ -257,7 +260,18 @@ function harness(
     finalizers: {
       ensure: async (object) => {
         h.finalizerOps.push('ensure');
-        return object;
+        if (object.metadata?.finalizers?.includes(SLURM_CLUSTER_FINALIZER)) return undefined;
+        const metadata = object.metadata ?? {};
+        const added = {
+          ...object,
+          metadata: {
+            ...metadata,
+            finalizers: [...(metadata.finalizers ?? []), SLURM_CLUSTER_FINALIZER],
+            resourceVersion: String(Number(metadata.resourceVersion ?? '1') + 1),
+          },
+        };
+        h.object = added;
+        return added;
       },
       remove: async (object) => {
         h.finalizerOps.push('remove');
@@ -276,6 +290,16 @@ function harness(
 }
 
 describe('SlurmClusterReconciler', () => {
+  it('writes the first status on the object the finalizer write returned, so a new SlurmCluster sees no 409', async () => {
+    const h = harness();
+    if (h.object?.metadata)
+      h.object.metadata = { ...h.object.metadata, finalizers: [], resourceVersion: '7' };
+    await h.reconcile();
+    expect(h.object?.metadata?.finalizers).toEqual([SLURM_CLUSTER_FINALIZER]);
+    expect(h.writes).toHaveLength(1);
+    expect(h.condition('Ready')?.status).toBe('True');
+  });
+
   it('connects once, reports Ready with the Slurm version and partitions, and submits the monitoring job tagged with the uid', async () => {
     const h = harness();
     const result = await h.reconcile();
