@@ -105,8 +105,10 @@ export const ConditionReason = {
   RunInProgress: 'RunInProgress',
   /** The run finished and status.results is filled. */
   RunSucceeded: 'RunSucceeded',
-  /** The run could not finish (client-service error, every request failed, …). */
+  /** The run could not finish (client-service error, every measured request failed, …). */
   RunFailed: 'RunFailed',
+  /** More than workload.maxErrorRate of the measured requests failed; status.results counts them by kind. */
+  TooManyErrors: 'TooManyErrors',
 
   // Lifecycle
   /** A spec change started a new run; the old jobs are being cancelled. */

@@ -134,6 +134,14 @@ export const Workload = withRules(
       requestTimeoutSeconds: integer(1, 86_400)
         .default(300)
         .describe('Per-request timeout; a request that takes longer counts as a timeout error.'),
+      maxErrorRate: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.05)
+        .describe(
+          'Largest share of failed measured requests (0 to 1) that still counts as Succeeded. Above it the benchmark ends Failed with reason TooManyErrors, its results kept in status. A run in which every measured request failed is Failed whatever this says.',
+        ),
       mode: WorkloadMode.default('closed').describe(
         'closed: each client waits for its previous response before it sends the next request. open: requests arrive as a Poisson process at ratePerSecond, whether or not earlier ones finished.',
       ),

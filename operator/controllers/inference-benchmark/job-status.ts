@@ -1,6 +1,7 @@
 import type { InferenceBenchmarkStatus } from '../../../crds/index.js';
 import { ConditionReason } from '../../../crds/index.js';
-import { isFound, type JobInfo, type JobLookup } from '../../../slurm-bridge/index.js';
+import { isFound, isTerminal, type JobInfo, type JobLookup } from '../../../slurm-bridge/index.js';
+import { parseJobState } from '../../../slurm-bridge/slurm/states.js';
 import { toKubeTime } from '../../runtime/conditions.js';
 import type { JobRole } from './run-identity.js';
 
@@ -19,6 +20,11 @@ export function slurmJobEntry(role: JobRole, id: string, lookup: JobLookup | und
   if (lookup.endTime && isFinishedTime(lookup)) entry.endTime = toKubeTime(lookup.endTime.getTime());
   if (lookup.exitCode !== null) entry.exitCode = `${lookup.exitCode}:${lookup.exitSignal ?? 0}`;
   return entry;
+}
+
+/** The entry shows how the job ended (or that Slurm forgot it): nothing about it can change any more. */
+export function isFinalEntry(job: BenchmarkSlurmJob): boolean {
+  return job.state === 'UNKNOWN' || isTerminal(parseJobState(job.state ?? ''));
 }
 
 /** squeue prints a projected end time for running jobs; only a finished job's end time is a fact. */

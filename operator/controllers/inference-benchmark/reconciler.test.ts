@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../client-service/api-schema.js';
 import {
   BENCHMARK_FINALIZER,
+  type BenchmarkResults,
   FORCE_DELETE_ANNOTATION,
   type InferenceBenchmarkSpecInput,
   type InferenceBenchmarkStatus,
@@ -13,7 +14,7 @@ import type { ClusterSession, SessionLookup } from '../../cluster/types.js';
 import { FakeClock } from '../../runtime/clock.js';
 import type { Condition } from '../../runtime/conditions.js';
 import type { BenchmarkObject, SlurmClusterObject } from './reconciler.js';
-import { InferenceBenchmarkReconciler } from './reconciler.js';
+import { InferenceBenchmarkReconciler, judgeRun } from './reconciler.js';
 
 const UID = '0b7c3f4e-1111-2222-3333-444455556666';
 const log = pino({ level: 'silent' });
@@ -56,6 +57,8 @@ class FakeCluster {
   modes = new Map<string, number>();
   watched = new Map<string, string[]>();
   runState: RunStatus['state'] | 'missing' = 'missing';
+  /** Fields of the run's summary to replace (nulls, failures). */
+  summaryPatch: Partial<RunStatus['summary']> = {};
   runPosts = 0;
   /** squeue listings of the user's jobs (adoption lookups). */
   listings = 0;
@@ -132,7 +135,8 @@ class FakeCluster {
         return Response.json(runStatus('running'));
       }
       if (this.runState === 'missing') return new Response('{}', { status: 404 });
-      return Response.json(runStatus(this.runState));
+      const status = runStatus(this.runState);
+      return Response.json({ ...status, summary: { ...status.summary, ...this.summaryPatch } });
     }
     return new Response('', { status: 404 });
   }
@@ -202,6 +206,8 @@ interface Harness {
   clusterObject: SlurmClusterObject | undefined;
   /** onCapacityFreed calls, as namespace/cluster. */
   woken: string[];
+  /** Thrown by the next status write, as the apiserver would (a 409 on a stale read). */
+  failNextWrite: Error | undefined;
   setSession(lookup: SessionLookup | 'up'): void;
   reconcile(): Promise<{ requeueAfterMs?: number } | undefined>;
 }
@@ -216,8 +222,9 @@ function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
     finalizerOps: [],
     events: [],
     others: [],
-    clusterObject: undefined,
+    clusterObject: { metadata: { name: 'sandbox', namespace: 'team' }, spec: {} },
     woken: [],
+    failNextWrite: undefined,
     object: {
       apiVersion: 'hpcbench.io/v1alpha1',
       kind: 'InferenceBenchmark',
@@ -244,9 +251,12 @@ function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
       onCapacityFreed: (namespace, cluster) => h.woken.push(`${namespace}/${cluster}`),
       registry: { lookup: () => session },
       status: {
-        patchStatus: async (current, desired) => {
+        writeStatus: async (current, desired) => {
           // The real writer diffs; this one records only real changes, like it.
           if (JSON.stringify(current.status ?? {}) === JSON.stringify(desired)) return { written: false };
+          const failure = h.failNextWrite;
+          h.failNextWrite = undefined;
+          if (failure) throw failure;
           h.writes.push(structuredClone(desired));
           h.object = { ...h.object, status: structuredClone(desired) };
           return { written: true };
@@ -467,7 +477,100 @@ describe('InferenceBenchmark reconcile', () => {
     expect(last?.results?.outputTokensPerSecond).toBe(32);
     expect(condition(last, 'BenchmarkComplete')).toMatchObject({ status: 'True', reason: 'RunSucceeded' });
     expect(condition(last, 'Ready')?.status).toBe('True');
+    // The end is written first; the jobs are cancelled by the reconcile that reads it back.
+    expect(h.cluster.cancels).toEqual([]);
+    await h.reconcile();
     expect(h.cluster.cancels).toEqual([['100', '101']]);
+  });
+
+  it('keeps Succeeded when the write of the end fails with a conflict: nothing is cancelled before it lands', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    await h.reconcile();
+    h.cluster.runState = 'succeeded';
+    h.failNextWrite = Object.assign(new Error('Conflict'), { code: 409 });
+    await expect(h.reconcile()).rejects.toMatchObject({ code: 409 });
+    expect(h.cluster.cancels).toEqual([]);
+    expect(h.object.status?.phase).toBe('Running');
+    await h.reconcile(); // the retry on fresh data
+    expect(h.object.status?.phase).toBe('Succeeded');
+    expect(condition(h.object.status, 'Ready')).toMatchObject({ status: 'True', reason: 'RunSucceeded' });
+    await h.reconcile();
+    expect(h.cluster.cancels).toEqual([['100', '101']]);
+    expect(h.object.status?.phase).toBe('Succeeded');
+  });
+
+  it('keeps null figures (no ITL for one-token answers) in the written results', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    await h.reconcile();
+    h.cluster.runState = 'succeeded';
+    h.cluster.summaryPatch = { itlMs: { mean: null, p50: null, p90: null, p95: null, p99: null } };
+    await h.reconcile();
+    expect(h.object.status?.phase).toBe('Succeeded');
+    expect(h.object.status?.results?.itlMs).toEqual({
+      mean: null,
+      p50: null,
+      p90: null,
+      p95: null,
+      p99: null,
+    });
+  });
+
+  it('fails a run whose measured requests all failed, keeping the results with the error kinds counted', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    await h.reconcile();
+    h.cluster.runState = 'succeeded';
+    h.cluster.summaryPatch = {
+      counts: { requests: 4, succeeded: 0, failed: 4, warmup: 0 },
+      errors: { timeout: 3, httpStatus: 0, streamError: 0, connection: 1 },
+    };
+    await h.reconcile();
+    expect(h.object.status?.phase).toBe('Failed');
+    expect(condition(h.object.status, 'Ready')).toMatchObject({ status: 'False', reason: 'RunFailed' });
+    expect(condition(h.object.status, 'Ready')?.message).toContain(
+      'every measured request failed (3 timeout, 1 connection)',
+    );
+    expect(h.object.status?.results?.errors.timeout).toBe(3);
+  });
+
+  it('leaves a settled benchmark as it is while its cluster cannot be reached (an operator restart)', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    await h.reconcile();
+    h.cluster.runState = 'succeeded';
+    await h.reconcile();
+    const settled = structuredClone(h.object.status);
+    const writes = h.writes.length;
+    h.setSession({
+      ok: false,
+      reason: 'ClusterNotReady',
+      message: 'SlurmCluster team/sandbox is not connected yet',
+    });
+    await h.reconcile();
+    expect(h.writes.length).toBe(writes);
+    expect(h.object.status).toEqual(settled);
+    expect(condition(h.object.status, 'Ready')?.status).toBe('True');
+  });
+
+  it('names a SlurmCluster that does not exist as ClusterNotFound', async () => {
+    const h = harness();
+    h.clusterObject = undefined;
+    await h.reconcile();
+    expect(condition(h.writes.at(-1), 'Ready')).toMatchObject({ status: 'False', reason: 'ClusterNotFound' });
+    expect(condition(h.writes.at(-1), 'Ready')?.message).toContain(
+      'SlurmCluster sandbox not found in namespace team',
+    );
+    expect(h.cluster.submits).toEqual([]);
   });
 
   it('keeps the finalizer and says how to force removal while the cluster is unreachable during deletion', async () => {
@@ -575,5 +678,30 @@ describe('InferenceBenchmark reconcile', () => {
     expect(h.writes.at(-1)?.phase).toBe('Failed');
     expect(condition(h.writes.at(-1), 'OllamaModelLoaded')).toMatchObject({ reason: 'SubmitFailed' });
     expect(condition(h.writes.at(-1), 'Ready')?.message).toContain('Invalid partition name');
+  });
+});
+
+describe('judgeRun', () => {
+  const run = { id: 'r1', state: 'succeeded' as const, message: null };
+  const results = (requests: number, failed: number): BenchmarkResults => ({
+    ...runStatus('succeeded').summary,
+    counts: { requests, succeeded: requests - failed, failed, warmup: 0 },
+    errors: { timeout: failed, httpStatus: 0, streamError: 0, connection: 0 },
+  });
+
+  it('counts a run as Succeeded up to workload.maxErrorRate failed, and TooManyErrors above it', () => {
+    expect(judgeRun(run, results(100, 5), 0.05)).toMatchObject({ succeeded: true });
+    expect(judgeRun(run, results(100, 5), 0.05).message).toContain('5 failed (5 timeout)');
+    expect(judgeRun(run, results(100, 6), 0.05)).toMatchObject({ succeeded: false, reason: 'TooManyErrors' });
+    expect(judgeRun(run, results(100, 0), 0)).toMatchObject({ succeeded: true });
+  });
+
+  it('fails a run with no successful request whatever maxErrorRate allows, and a run the client service failed', () => {
+    expect(judgeRun(run, results(4, 4), 1)).toMatchObject({ succeeded: false, reason: 'RunFailed' });
+    expect(judgeRun({ ...run, state: 'failed', message: 'boom' }, results(4, 1), 1)).toMatchObject({
+      succeeded: false,
+      reason: 'RunFailed',
+      message: 'run r1 failed: boom (1 timeout)',
+    });
   });
 });

@@ -46,7 +46,7 @@ import {
   type Reconciler,
 } from '../../runtime/reconciler.js';
 import { type AdmissionCandidate, ClusterAdmission } from './admission.js';
-import { describeEndedJob, reasonForEndedJob, slurmJobEntry } from './job-status.js';
+import { describeEndedJob, isFinalEntry, reasonForEndedJob, slurmJobEntry } from './job-status.js';
 import { ModelPuller } from './model-puller.js';
 import { type OwnedJobFinder, pickAdoptable, squeueOwnedJobFinder } from './owned-jobs.js';
 import {
@@ -82,7 +82,7 @@ export interface BenchmarkReconcilerDeps {
   benchmarks: ObjectCache<BenchmarkObject>;
   clusters: ObjectCache<SlurmClusterObject>;
   registry: Pick<ClusterRegistry, 'lookup'>;
-  status: { patchStatus(current: BenchmarkObject, desired: InferenceBenchmarkStatus): Promise<unknown> };
+  status: { writeStatus(current: BenchmarkObject, desired: InferenceBenchmarkStatus): Promise<unknown> };
   finalizers: {
     ensure(object: BenchmarkObject): Promise<BenchmarkObject | undefined>;
     remove(object: BenchmarkObject): Promise<BenchmarkObject | undefined>;
@@ -104,6 +104,8 @@ const WAITING_FOR_CLUSTER_MS = 10_000;
 /** A fallback only: a freed place wakes the waiting benchmarks at once through onCapacityFreed. */
 const WAITING_FOR_CAPACITY_MS = 15_000;
 const SETTLED_CHECK_MS = 60_000;
+/** A fallback only: the status write of a run's end wakes the benchmark through the informer at once. */
+const SETTLE_AFTER_WRITE_MS = 1_000;
 const LOG_TAIL_CHARS = 1_500;
 
 type StepOutcome = { readonly halt: true; readonly requeueAfterMs?: number } | undefined;
@@ -148,7 +150,6 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   private readonly jobsAtStart = new WeakMap<ClusterSession, Promise<JobInfo[]>>();
   /** run tag/role whose sbatch died with the connection: it may have run, so look again before a resubmit. */
   private readonly uncertainSubmits = new Set<string>();
-  private readonly cleanedUp = new Set<string>();
   private readonly endpoints = new Map<string, string>();
   private readonly ownedJobs: OwnedJobFinder;
   private readonly newToken: () => string;
@@ -207,8 +208,8 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   private async runPipeline(ctx: RunContext): Promise<StepOutcome> {
     const steps = [
       () => this.startRunOnNewGeneration(ctx),
+      () => this.settleRun(ctx),
       () => this.resolveSession(ctx),
-      () => this.finishSettledRun(ctx),
       () => this.ensureMonitoringReady(ctx),
       () => this.admit(ctx),
       () => this.ensureServer(ctx),
@@ -217,9 +218,23 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     ];
     for (const step of steps) {
       const outcome = await step();
+      // The run's end is decided: write it first. Its jobs are cancelled only by a later reconcile that
+      // reads the end back from the apiserver (settleRun), so a failed write never meets our own cancel.
+      if (this.decidedNow(ctx)) return halt(SETTLE_AFTER_WRITE_MS);
       if (outcome) return outcome;
     }
     return undefined;
+  }
+
+  /** This reconcile moved the run to Succeeded or Failed; the apiserver does not know it yet. */
+  private decidedNow(ctx: RunContext): boolean {
+    return isSettledPhase(ctx.draft.status.phase) && !this.isPersistedSettled(ctx);
+  }
+
+  /** The object as read says this run ended: its result is safe in the apiserver. */
+  private isPersistedSettled(ctx: RunContext): boolean {
+    const persisted = ctx.object.status;
+    return persisted?.runId === ctx.run.runId && isSettledPhase(persisted?.phase);
   }
 
   // --- steps -----------------------------------------------------------------------------------------------
@@ -256,12 +271,13 @@ export class InferenceBenchmarkReconciler implements Reconciler {
   }
 
   private async resolveSession(ctx: RunContext): Promise<StepOutcome> {
-    const lookup = this.deps.registry.lookup(clusterKeyOf(ctx));
+    const lookup = this.clusterLookup(ctx);
     if (!lookup.ok) {
       ctx.draft.ready('False', lookup.reason, lookup.message);
+      // Pending until something is submitted; a benchmark already Queued stays Queued (no flapping).
       if (
         !ctx.draft.status.slurmJobs?.length &&
-        !TERMINAL_PHASES.has(ctx.draft.status.phase ?? BenchmarkPhase.Pending)
+        (ctx.draft.status.phase ?? BenchmarkPhase.Pending) === BenchmarkPhase.Pending
       )
         ctx.draft.phase(BenchmarkPhase.Pending);
       return halt(WAITING_FOR_CLUSTER_MS);
@@ -271,27 +287,50 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     return undefined;
   }
 
-  /** Succeeded or Failed: cancel what still runs (unless Keep), keep slurmJobs current, then stay quiet. */
-  private async finishSettledRun(ctx: RunContext): Promise<StepOutcome> {
-    const phase = ctx.draft.status.phase;
-    if (!phase || !TERMINAL_PHASES.has(phase)) return undefined;
+  /**
+   * The session of the benchmark's cluster, or why there is none. A clusterRef to a SlurmCluster that does
+   * not exist says so (ClusterNotFound), instead of "not connected yet".
+   */
+  private clusterLookup(ctx: RunContext): ReturnType<BenchmarkReconcilerDeps['registry']['lookup']> {
+    const clusterName = ctx.spec.clusterRef.name;
+    if (!this.deps.clusters.get(ctx.namespace, clusterName))
+      return {
+        ok: false,
+        reason: ConditionReason.ClusterNotFound,
+        message: `SlurmCluster ${clusterName} not found in namespace ${ctx.namespace}: create it, or fix spec.clusterRef.name`,
+      };
+    return this.deps.registry.lookup(clusterKeyOf(ctx));
+  }
+
+  /**
+   * A run whose end (Succeeded or Failed) the apiserver already holds: free its place, cancel what still
+   * runs (unless Keep), and bring status.slurmJobs to the jobs' final states. It never touches a condition:
+   * a settled benchmark reads the same whether the cluster is reachable or not, before and after a restart.
+   */
+  private async settleRun(ctx: RunContext): Promise<StepOutcome> {
+    if (!this.isPersistedSettled(ctx)) return undefined;
     this.releasePlace(ctx.namespace, ctx.spec.clusterRef.name, ctx.ownerKey, ctx.run.runId);
-    const session = requireSession(ctx);
     const jobs = ctx.draft.status.slurmJobs ?? [];
-    if (ctx.spec.cleanupPolicy === 'Delete' && !this.cleanedUp.has(ctx.run.tag)) {
+    if (jobs.every(isFinalEntry)) {
+      this.forgetRun(ctx.run);
+      return halt();
+    }
+    const lookup = this.clusterLookup(ctx);
+    if (!lookup.ok) return halt(WAITING_FOR_CLUSTER_MS);
+    const session = lookup.session;
+    if (ctx.spec.cleanupPolicy === 'Delete') {
       const live = jobs.filter((job) => {
-        const lookup = session.watcher.get(job.id);
-        return !lookup || (isFound(lookup) && !isTerminal(lookup.state));
+        const seen = session.watcher.get(job.id);
+        return !seen || (isFound(seen) && !isTerminal(seen.state));
       });
       await session.slurm.cancel(live.map((job) => job.id));
-      this.cleanedUp.add(ctx.run.tag);
       if (live.length > 0)
         ctx.log.info({ jobs: live.map((job) => job.id) }, 'run finished: cancelled its jobs');
     }
     this.refreshJobEntries(ctx, session);
     const allSettled = jobs.every((job) => {
-      const lookup = session.watcher.get(job.id);
-      return lookup !== undefined && (!isFound(lookup) || isTerminal(lookup.state));
+      const seen = session.watcher.get(job.id);
+      return seen !== undefined && (!isFound(seen) || isTerminal(seen.state));
     });
     if (allSettled || ctx.spec.cleanupPolicy === 'Keep') {
       session.watcher.unwatch(ctx.ownerKey);
@@ -300,7 +339,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
         jobs.map((job) => job.id),
         session.key,
       );
-      return halt();
+      return halt(allSettled ? undefined : SETTLED_CHECK_MS);
     }
     session.watcher.watch(
       ctx.ownerKey,
@@ -331,7 +370,11 @@ export class InferenceBenchmarkReconciler implements Reconciler {
         `waiting for the monitoring stack of SlurmCluster ${ctx.spec.clusterRef.name} (${why})`,
       );
       ctx.draft.ready('False', ConditionReason.WaitingForDependencies, 'waiting for the monitoring stack');
-      if (!ctx.draft.status.slurmJobs?.length) ctx.draft.phase(BenchmarkPhase.Pending);
+      if (
+        !ctx.draft.status.slurmJobs?.length &&
+        (ctx.draft.status.phase ?? BenchmarkPhase.Pending) === BenchmarkPhase.Pending
+      )
+        ctx.draft.phase(BenchmarkPhase.Pending);
       return halt(WAITING_FOR_CLUSTER_MS);
     }
     ctx.draft.set(
@@ -400,7 +443,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     const job = await this.ensureJob(ctx, 'server', () => this.serverSubmitRequest(ctx));
     if (job.kind === 'halt') return job.outcome;
     const waiting = this.checkJobRunning(ctx, 'server', job.id, type);
-    if (waiting) return this.afterHalt(ctx, waiting);
+    if (waiting) return waiting;
     const endpoint = await this.jobEndpoint(session, job.id, requirePaths(ctx).serverEndpoint);
     if (!endpoint) {
       this.progressing(
@@ -441,7 +484,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     const pull = this.puller.ensure(ctx.run.runId, session, `http://${endpoint}`, model);
     if (pull.state === 'failed') {
       ctx.draft.fail(type, ConditionReason.ModelPullFailed, pull.message);
-      return this.finishSettledRun(ctx);
+      return halt();
     }
     this.progressing(
       ctx,
@@ -459,7 +502,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
     const job = await this.ensureJob(ctx, 'client', () => this.clientSubmitRequest(ctx));
     if (job.kind === 'halt') return job.outcome;
     const waiting = this.checkJobRunning(ctx, 'client', job.id, type);
-    if (waiting) return this.afterHalt(ctx, waiting);
+    if (waiting) return waiting;
     const endpoint = await this.jobEndpoint(session, job.id, requirePaths(ctx).clientEndpoint);
     if (!endpoint) {
       this.progressing(
@@ -521,7 +564,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
           ConditionReason.RunFailed,
           `the client-service refused the run (${response.status}): ${text}`,
         );
-        return this.finishSettledRun(ctx);
+        return halt();
       }
       throw new Error(`client-service answered ${response.status}: ${text}`);
     }
@@ -546,34 +589,22 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       ctx.draft.ready('False', ConditionReason.RunInProgress, 'the benchmark is running');
       return halt(RUN_POLL_MS);
     }
-    if (run.state !== 'succeeded') {
-      ctx.draft.fail(
-        type,
-        ConditionReason.RunFailed,
-        `run ${run.id} ${run.state}: ${run.message ?? 'no message'}`,
-      );
-      return this.finishSettledRun(ctx);
-    }
+    // Whatever the outcome, the figures of a finished run are kept: a failed run's error kinds are its story.
     const results = BenchmarkResults.safeParse(run.summary);
-    if (!results.success) {
-      ctx.draft.fail(
-        type,
-        ConditionReason.RunFailed,
-        `the run's summary does not match the API: ${results.error.message.slice(0, 500)}`,
-      );
-      return this.finishSettledRun(ctx);
-    }
-    ctx.draft.status.results = roundNumbers(results.data);
+    if (results.success) ctx.draft.status.results = roundNumbers(results.data);
     const finished = run.finishedAt ? Date.parse(run.finishedAt) : this.deps.clock.now();
     ctx.draft.status.completionTime = toKubeTime(
       Number.isFinite(finished) ? finished : this.deps.clock.now(),
     );
-    const tps = results.data.outputTokensPerSecond;
-    const message = `${results.data.counts.succeeded}/${results.data.counts.requests} requests succeeded${tps !== null ? `, ${tps.toFixed(1)} output tokens/s` : ''}`;
-    ctx.draft.set(type, 'True', ConditionReason.RunSucceeded, message);
-    ctx.draft.ready('True', ConditionReason.RunSucceeded, message);
+    const verdict = judgeRun(run, results.success ? results.data : undefined, ctx.spec.workload.maxErrorRate);
+    if (!verdict.succeeded) {
+      ctx.draft.fail(type, verdict.reason, verdict.message);
+      return halt();
+    }
+    ctx.draft.set(type, 'True', ConditionReason.RunSucceeded, verdict.message);
+    ctx.draft.ready('True', ConditionReason.RunSucceeded, verdict.message);
     ctx.draft.phase(BenchmarkPhase.Succeeded);
-    return this.finishSettledRun(ctx);
+    return halt();
   }
 
   // --- deletion --------------------------------------------------------------------------------------------
@@ -672,7 +703,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
             ConditionReason.SubmitFailed,
             `sbatch refused the ${role} job (${error.reason}): ${error.stderr.trim()}`,
           );
-          return { kind: 'halt', outcome: await this.finishSettledRun(ctx) };
+          return { kind: 'halt', outcome: halt() };
         }
         session.watcher.expedite();
         ctx.log.info({ role, jobId: id }, 'submitted');
@@ -786,11 +817,6 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       reason: reasonForEndedJob(job),
     });
     return halt();
-  }
-
-  /** A step that failed the run goes straight to the clean-up of the settled run. */
-  private afterHalt(ctx: RunContext, outcome: StepOutcome): Promise<StepOutcome> | StepOutcome {
-    return ctx.draft.status.phase === BenchmarkPhase.Failed ? this.finishSettledRun(ctx) : outcome;
   }
 
   private readonly pendingLogTails = new Map<
@@ -976,7 +1002,7 @@ export class InferenceBenchmarkReconciler implements Reconciler {
         draft.ready('False', tail.reason, message);
       }
     }
-    await this.deps.status.patchStatus(object, draft.status);
+    await this.deps.status.writeStatus(object, draft.status);
     for (const transition of draft.transitions) {
       const warning = transition.status === 'False' && isFailureReason(transition.reason);
       await this.deps.events.record(
@@ -1018,6 +1044,8 @@ export class InferenceBenchmarkReconciler implements Reconciler {
 
 const FAILURE_REASONS: ReadonlySet<string> = new Set([
   ConditionReason.InvalidSpec,
+  ConditionReason.TooManyErrors,
+  ConditionReason.ClusterNotFound,
   ConditionReason.SubmitFailed,
   ConditionReason.JobFailed,
   ConditionReason.JobTimeout,
@@ -1033,6 +1061,10 @@ const FAILURE_REASONS: ReadonlySet<string> = new Set([
 
 function isFailureReason(reason: string): boolean {
   return FAILURE_REASONS.has(reason);
+}
+
+function isSettledPhase(phase: string | undefined): boolean {
+  return phase !== undefined && TERMINAL_PHASES.has(phase as BenchmarkPhase);
 }
 
 function runTagOf(object: BenchmarkObject, draft: StatusDraft): string {
@@ -1069,6 +1101,58 @@ function placement(
     ...(account ? { account } : {}),
     ...(qos ? { qos } : {}),
   };
+}
+
+type RunVerdict =
+  | { succeeded: true; message: string }
+  | { succeeded: false; reason: ConditionReason; message: string };
+
+/**
+ * Succeeded, or why not. A run counts as Succeeded when the client service finished it, at least one
+ * measured request succeeded, and the share of failed ones is at most workload.maxErrorRate. The
+ * message counts the failures by kind either way.
+ */
+export function judgeRun(
+  run: Pick<RunStatus, 'id' | 'state' | 'message'>,
+  results: BenchmarkResults | undefined,
+  maxErrorRate: number,
+): RunVerdict {
+  const errors = results ? describeErrors(results) : '';
+  if (run.state !== 'succeeded')
+    return {
+      succeeded: false,
+      reason: ConditionReason.RunFailed,
+      message: `run ${run.id} ${run.state}: ${run.message ?? 'no message'}${errors ? ` (${errors})` : ''}`,
+    };
+  if (!results)
+    return {
+      succeeded: false,
+      reason: ConditionReason.RunFailed,
+      message: `run ${run.id}: its summary does not match the API`,
+    };
+  const { requests, succeeded, failed } = results.counts;
+  if (requests > 0 && succeeded === 0)
+    return {
+      succeeded: false,
+      reason: ConditionReason.RunFailed,
+      message: `run ${run.id}: every measured request failed (${errors})`,
+    };
+  const tps = results.outputTokensPerSecond;
+  const summary = `${succeeded}/${requests} requests succeeded${tps !== null ? `, ${tps.toFixed(1)} output tokens/s` : ''}`;
+  if (requests > 0 && failed / requests > maxErrorRate)
+    return {
+      succeeded: false,
+      reason: ConditionReason.TooManyErrors,
+      message: `run ${run.id}: ${summary}; ${failed} failed (${errors}), more than workload.maxErrorRate ${maxErrorRate}`,
+    };
+  return { succeeded: true, message: failed > 0 ? `${summary}; ${failed} failed (${errors})` : summary };
+}
+
+function describeErrors(results: BenchmarkResults): string {
+  return Object.entries(results.errors)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${kind}`)
+    .join(', ');
 }
 
 /**
