@@ -34,6 +34,11 @@ export interface MonitoringOutcome {
   requeueAfterMs: number;
   /** A user-visible transition worth an Event (submitted, adopted, resubmitted). */
   event?: { type: 'Normal' | 'Warning'; reason: string; message: string };
+  /**
+   * false when nothing was learnt about the job (a restarted operator before its first answer from Slurm):
+   * the condition already in status stays as it is, so a restart does not flip MonitoringReady.
+   */
+  observed?: false;
 }
 
 export interface MonitoringContext {
@@ -123,6 +128,7 @@ export async function reconcileMonitoringJob(context: MonitoringContext): Promis
       message: `waiting for the state of monitoring job ${jobId}`,
       monitoring: { jobId },
       requeueAfterMs: FAST_MS,
+      observed: false,
     };
   }
   const base = { jobId, state: lookup.state, ...(lookup.nodes[0] ? { node: lookup.nodes[0] } : {}) };

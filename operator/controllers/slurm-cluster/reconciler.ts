@@ -35,7 +35,7 @@ export interface SlurmClusterReconcilerDeps {
   clusters: Pick<ResilientInformer<SlurmClusterObject>, 'get' | 'list'>;
   registry: SessionRegistry;
   secrets: Pick<SecretReader, 'read'>;
-  status: Pick<StatusWriter, 'patchStatus'>;
+  status: Pick<StatusWriter, 'writeStatus'>;
   finalizers: Pick<FinalizerHelper, 'ensure' | 'remove'>;
   events: Pick<EventRecorder, 'record'>;
   clock: Clock;
@@ -57,15 +57,17 @@ export class SlurmClusterReconciler implements Reconciler {
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | undefined> {
     const clusterKey = keyToString(key);
-    const object = this.deps.clusters.get(key.namespace, key.name);
-    if (!object) {
+    const cached = this.deps.clusters.get(key.namespace, key.name);
+    if (!cached) {
       // Gone (its finalizer already ran, or it never had one): drop the connection.
       this.clusterInfo.delete(clusterKey);
       await this.deps.registry.remove(clusterKey);
       return undefined;
     }
-    if (object.metadata?.deletionTimestamp) return this.finalize(object, clusterKey, context);
-    await this.deps.finalizers.ensure(object);
+    if (cached.metadata?.deletionTimestamp) return this.finalize(cached, clusterKey, context);
+    // The finalizer write moves the resourceVersion: the status is written on the object it returned, or
+    // the first reconcile of every new SlurmCluster would end in a 409.
+    const object = (await this.deps.finalizers.ensure(cached)) ?? cached;
 
     const draft = new StatusDraft(object, this.deps.clock);
     const parsed = parseSlurmCluster(object);
@@ -96,13 +98,16 @@ export class SlurmClusterReconciler implements Reconciler {
     }
 
     const monitoring = await this.monitoring(object, spec, session, clusterKey);
-    draft.condition(
-      ClusterConditionType.MonitoringReady,
-      monitoring.status,
-      monitoring.reason,
-      monitoring.message,
-    );
-    draft.status.monitoring = monitoring.monitoring;
+    const known = draft.status.conditions?.some((c) => c.type === ClusterConditionType.MonitoringReady);
+    if (monitoring.observed !== false || !known) {
+      draft.condition(
+        ClusterConditionType.MonitoringReady,
+        monitoring.status,
+        monitoring.reason,
+        monitoring.message,
+      );
+      draft.status.monitoring = monitoring.monitoring;
+    }
     if (monitoring.event)
       await this.deps.events.record(
         object,
@@ -302,7 +307,7 @@ export class SlurmClusterReconciler implements Reconciler {
   }
 
   private async write(object: SlurmClusterObject, draft: StatusDraft): Promise<void> {
-    const result = await this.deps.status.patchStatus(object, draft.finish());
+    const result = await this.deps.status.writeStatus(object, draft.finish());
     if (!result.written) return;
     for (const change of draft.transitions) {
       await this.deps.events.record(
