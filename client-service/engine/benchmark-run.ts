@@ -178,7 +178,7 @@ export class BenchmarkRun {
       if (w.mode === 'closed') await this.closedLoop(w.clients, w.clients * w.requestsPerClient, false);
       else await this.openLoop();
       this.windowEndMs = this.lastEndMs ?? monotonicMs();
-      finalState = this.abort.signal.aborted ? 'cancelled' : 'succeeded';
+      finalState = this.abort.signal.aborted ? 'cancelled' : this.judgeWindow();
     } catch (err) {
       finalState = 'failed';
       this.message = err instanceof Error ? err.message : String(err);
@@ -200,6 +200,20 @@ export class BenchmarkRun {
   }
 
   private lastEndMs: number | null = null;
+
+  /** A window in which every measured request failed measured nothing: the run failed, and says how. */
+  private judgeWindow(): RunState {
+    const measured = this.measured.filter((m) => !m.record.warmup && m.record.errorKind !== 'cancelled');
+    if (measured.length === 0 || measured.some((m) => m.record.ok)) return 'succeeded';
+    const kinds = new Map<string, number>();
+    for (const { record } of measured) {
+      const kind = record.errorKind ?? 'unknown';
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    const counted = [...kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
+    this.message = `every measured request failed (${measured.length}: ${counted})`;
+    return 'failed';
+  }
 
   /** `clients` loops that each send back to back until `total` requests have been sent. */
   private async closedLoop(clients: number, total: number, warmup: boolean): Promise<void> {

@@ -239,7 +239,9 @@ describe('failures are classified', () => {
       workload: { clients: 2, requestsPerClient: 2, prompt: 'p', requestTimeoutSeconds: 1 },
     });
     const status = await service.waitForRun(id, 30_000);
-    expect(status.state).toBe('succeeded');
+    // Every measured request failed: the run measured nothing, so it failed, and it says how.
+    expect(status.state).toBe('failed');
+    expect(status.message).toMatch(/^every measured request failed \(4: 4 \w+\)$/);
     expect(status.summary.counts).toMatchObject({ requests: 4, succeeded: 0, failed: 4 });
     expect(status.summary.errors[field]).toBe(4);
     expect(status.summary.ttftMs.p50).toBeNull();
