@@ -111,6 +111,17 @@ describe('BatchedJobWatcher', () => {
     expect(h.watcher.get('5')).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
   });
 
+  it('should take a finished state from sacct as final at once, and never ask for that job again', async () => {
+    const h = harness();
+    h.slurm.set('6', { ...job('6', 'TIMEOUT', 'sacct'), exitCode: 0, exitSignal: 0 });
+    h.watcher.watch('ns/a', ['6']);
+    h.watcher.start();
+    await h.clock.advance(500);
+    await h.clock.advance(120_000);
+    expect(h.queries).toEqual([['6']]);
+    expect(h.watcher.get('6')).toMatchObject({ state: 'TIMEOUT', source: 'sacct' });
+  });
+
   it('should let several submits share the next query when expedited', async () => {
     const h = harness();
     h.watcher.start();

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExecFunction, ExecOptions, ExecResult } from '../ssh/connection.js';
+import { CommandFailedError } from '../ssh/errors.js';
 import { SlurmClient } from './client.js';
+import { QUERY_END_MARK } from './query.js';
 import { buildSbatchCommand, sanitizeJobName } from './sbatch.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures', name), 'utf8');
@@ -50,6 +52,38 @@ describe('SlurmClient with a fake exec', () => {
     const later = await client.queryJobs(['15', '16']);
     expect(calls).toHaveLength(1);
     expect(later.get('15')).toMatchObject({ state: 'COMPLETED', exitCode: 0, source: 'cache' });
+  });
+
+  it('throws CommandFailedError, and answers nothing, when squeue, sacct or scontrol failed remotely', async () => {
+    const { exec } = fakeExec([
+      {
+        code: 1,
+        stderr: 'slurm_load_jobs error: Unable to contact slurm controller\nsqueue exited with 1\n',
+      },
+    ]);
+    await expect(new SlurmClient(exec).queryJobs(['17'])).rejects.toMatchObject({
+      reason: 'CommandFailed',
+      code: 1,
+      stderrTail: expect.stringContaining('Unable to contact slurm controller'),
+    });
+  });
+
+  it('throws when the answer lacks its end mark, instead of reading the missing jobs as gone', async () => {
+    const cut = fixture('batch-query-mixed.txt').replace(`${QUERY_END_MARK}\n`, '');
+    const { exec } = fakeExec([{ stdout: cut }, { stdout: cut, truncated: true }]);
+    const client = new SlurmClient(exec);
+    await expect(client.queryJobs(['15', '999999'])).rejects.toBeInstanceOf(CommandFailedError);
+    await expect(client.queryJobs(['15', '999999'])).rejects.toThrow(/end mark/);
+  });
+
+  it('keeps a final answer from sacct in the cache, like one from scontrol', async () => {
+    const line =
+      '@A|~|7|~|TIMEOUT|~|0:0|~|None|~|localhost|~|cpu|~||~|hpcuser|~|1795870000|~|1795870001|~|1795870090|~|00:01:00|~|tag|~|old-timeout';
+    const { exec, calls } = fakeExec([{ stdout: `${line}\n${QUERY_END_MARK}\n` }]);
+    const client = new SlurmClient(exec);
+    expect((await client.queryJobs(['7'])).get('7')).toMatchObject({ state: 'TIMEOUT', source: 'sacct' });
+    expect((await client.queryJobs(['7'])).get('7')).toMatchObject({ state: 'TIMEOUT', source: 'cache' });
+    expect(calls).toHaveLength(1);
   });
 
   it('treats "already completed" from scancel as success, and a permission error as failure', async () => {

@@ -14,6 +14,8 @@ import { buildClusterInfoCommand, type ClusterInfo, parseClusterInfo } from './s
 import { buildSqueueCommand, parseSqueueOutput } from './squeue.js';
 import { isTerminal } from './states.js';
 
+const BATCH_QUERY_NAME = 'squeue/sacct/scontrol batch query';
+
 export interface SlurmClientOptions {
   /** Remote timeout per Slurm command; squeue takes ~9 s to fail while slurmctld is down. */
   readonly timeoutSeconds?: number;
@@ -53,7 +55,8 @@ export class SlurmClient {
 
   /**
    * States of many jobs in ONE remote command (per `maxIdsPerQuery` ids). Every id gets an answer:
-   * a JobInfo, or NotFound when Slurm forgot it and we never saw it finish.
+   * a JobInfo, or NotFound when Slurm (accounting included) forgot it and we never saw it finish.
+   * Throws CommandFailedError when squeue, sacct or scontrol failed: the caller keeps what it knew.
    */
   async queryJobs(ids: readonly string[]): Promise<Map<string, JobLookup>> {
     const answers = new Map<string, JobLookup>();
@@ -68,9 +71,13 @@ export class SlurmClient {
       const chunk = toAsk.slice(i, i + this.maxIdsPerQuery);
       const command = buildBatchQueryCommand(chunk);
       const result = await this.exec(command, { timeoutSeconds: this.timeoutSeconds });
-      if (result.code !== 0)
-        throw new CommandFailedError('squeue/scontrol batch', result.code, tail(result.stderr));
+      // Fail closed: an answer we cannot trust must not turn running jobs into NotFound.
+      if (result.code !== 0) throw new CommandFailedError(BATCH_QUERY_NAME, result.code, tail(result.stderr));
       const parsed = parseBatchQueryOutput(chunk, result.stdout);
+      if (!parsed.complete || result.truncated) {
+        const detail = `the answer ended before its end mark${result.truncated ? ' (output truncated)' : ''}`;
+        throw new CommandFailedError(BATCH_QUERY_NAME, result.code, `${detail}: ${tail(result.stdout, 500)}`);
+      }
       for (const line of parsed.malformed) this.options.onWarning?.('unparseable squeue line', { line });
       for (const id of chunk) {
         const job = parsed.jobs.get(id);
@@ -80,8 +87,8 @@ export class SlurmClient {
         }
         if (job.state === 'Unknown')
           this.options.onWarning?.('unknown Slurm job state', { id, raw: job.rawState });
-        // Only scontrol gives the exit code, so only its answer is final enough to cache.
-        if (isTerminal(job.state) && job.source === 'scontrol') this.finished.set(id, job);
+        // Only scontrol and sacct give the exit code, so only their answers are final enough to cache.
+        if (isTerminal(job.state) && job.source !== 'squeue') this.finished.set(id, job);
         answers.set(id, job);
       }
     }

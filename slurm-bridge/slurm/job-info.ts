@@ -1,6 +1,6 @@
 import type { JobFailureReason, JobState } from './states.js';
 
-/** Everything the operator needs to know about one job, from squeue, scontrol or the finished-job cache. */
+/** Everything the operator needs to know about one job, from squeue, scontrol, sacct or the finished-job cache. */
 export interface JobInfo {
   readonly id: string;
   readonly name: string;
@@ -19,16 +19,17 @@ export interface JobInfo {
   readonly startTime: Date | null;
   readonly endTime: Date | null;
   readonly timeLimit: string | null;
-  /** Known once the job has finished (scontrol `ExitCode=code:signal`). */
+  /** Known once the job has finished (scontrol `ExitCode=code:signal`, or sacct's ExitCode). */
   readonly exitCode: number | null;
   readonly exitSignal: number | null;
   readonly stdoutPath: string | null;
   readonly stderrPath: string | null;
   readonly failureReason: JobFailureReason | null;
-  readonly source: 'squeue' | 'scontrol' | 'cache';
+  /** Only a terminal answer from scontrol, sacct or the cache is final; squeue's lacks the exit code. */
+  readonly source: 'squeue' | 'scontrol' | 'sacct' | 'cache';
 }
 
-/** A job Slurm no longer knows (purged after MinJobAge, or never existed) and that is not in the cache. */
+/** A job Slurm no longer knows (purged after MinJobAge and not in accounting, or never existed) and that is not in the cache. */
 export interface JobNotFound {
   readonly id: string;
   readonly state: 'NotFound';
