@@ -13,6 +13,42 @@ export const RunId = z
 export const OllamaApi = z.enum(['generate', 'chat']);
 export type OllamaApi = z.infer<typeof OllamaApi>;
 
+/** How the engine talks to the server: Ollama's NDJSON or the OpenAI-compatible API with server-sent events. */
+export const ClientProtocol = z.enum(['ollama', 'openai']);
+export type ClientProtocol = z.infer<typeof ClientProtocol>;
+
+/** OpenAI-compatible endpoints: /v1/completions (a prompt) or /v1/chat/completions (messages). */
+export const OpenAiApi = z.enum(['completions', 'chat']);
+export type OpenAiApi = z.infer<typeof OpenAiApi>;
+
+/** Which server API a request goes to; `api` is Ollama's endpoint, `openaiApi` the OpenAI one. */
+const ProtocolFields = {
+  protocol: ClientProtocol.default('ollama'),
+  api: OllamaApi.default('generate'),
+  openaiApi: OpenAiApi.default('completions'),
+};
+
+/** Refuses a field that the chosen protocol would silently ignore. */
+function checkProtocol(
+  value: { protocol: ClientProtocol; api: OllamaApi; openaiApi: OpenAiApi },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.protocol === 'openai' && value.api !== 'generate') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['api'],
+      message: 'api chooses an Ollama endpoint; with protocol openai use openaiApi (completions or chat)',
+    });
+  }
+  if (value.protocol === 'ollama' && value.openaiApi !== 'completions') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['openaiApi'],
+      message: 'openaiApi needs protocol openai; Ollama endpoints are chosen with api (generate or chat)',
+    });
+  }
+}
+
 /**
  * How each request generates; shared by /query and every request of a run. Request bodies are strict
  * objects, as the CRD is: a misspelled field is a 400 that names it, never a silent default.
@@ -26,9 +62,9 @@ export const GenerationOptions = z.strictObject({
 
 export const QueryRequest = GenerationOptions.extend({
   model: z.string().min(1).optional(),
-  api: OllamaApi.default('generate'),
+  ...ProtocolFields,
   prompt: z.string().min(1),
-});
+}).superRefine(checkProtocol);
 export type QueryRequest = z.infer<typeof QueryRequest>;
 
 export const Workload = GenerationOptions.extend({
@@ -58,14 +94,16 @@ export const Workload = GenerationOptions.extend({
 });
 export type Workload = z.infer<typeof Workload>;
 
-export const StartRunRequest = z.strictObject({
-  id: RunId,
-  model: z.string().min(1).optional(),
-  api: OllamaApi.default('generate'),
-  /** Benchmark name for metric labels; defaults to the service's --benchmark. */
-  benchmark: z.string().min(1).max(253).optional(),
-  workload: Workload,
-});
+export const StartRunRequest = z
+  .strictObject({
+    id: RunId,
+    model: z.string().min(1).optional(),
+    ...ProtocolFields,
+    /** Benchmark name for metric labels; defaults to the service's --benchmark. */
+    benchmark: z.string().min(1).max(253).optional(),
+    workload: Workload,
+  })
+  .superRefine(checkProtocol);
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
 export type StartRunInput = z.input<typeof StartRunRequest>;
 
@@ -105,14 +143,20 @@ export const RequestRecord = z.object({
   itlMaxMs: z.number().nullable(),
   contentChunks: z.number().int(),
   outputTokens: z.number().int().nullable(),
-  /** `server` when eval_count came from Ollama, `chunks` when we had to count content chunks. */
+  /**
+   * `server` when the server reported the count (Ollama's eval_count, OpenAI's usage.completion_tokens),
+   * `chunks` when we had to count content chunks.
+   */
   outputTokensSource: z.enum(['server', 'chunks']).nullable(),
+  /** Ollama's eval_count, or OpenAI's usage.completion_tokens. */
   evalCount: z.number().int().nullable(),
   evalDurationNs: z.number().nullable(),
+  /** Ollama's prompt_eval_count, or OpenAI's usage.prompt_tokens. */
   promptEvalCount: z.number().int().nullable(),
   promptEvalDurationNs: z.number().nullable(),
   loadDurationNs: z.number().nullable(),
   totalDurationNs: z.number().nullable(),
+  /** Ollama's done_reason, or OpenAI's finish_reason. */
   doneReason: z.string().nullable(),
   decodeTps: z.number().nullable(),
   clientTps: z.number().nullable(),
@@ -153,7 +197,10 @@ export const RunSummary = z.object({
   tokens: z.object({
     output: z.number().int(),
     prompt: z.number().int(),
-    /** Successful requests without eval_count, whose output tokens were counted from content chunks. */
+    /**
+     * Successful requests without a server count (Ollama's eval_count, OpenAI's final usage chunk), whose
+     * output tokens were counted from content chunks.
+     */
     estimatedOutputRequests: z.number().int(),
   }),
   wallTimeSeconds: z.number().nullable(),

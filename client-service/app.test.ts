@@ -139,6 +139,27 @@ describe('bad input gets a 400 naming the field', () => {
       payload: { ...validRun, workload: { clients: 1, requestsPerClient: 1 } },
       field: 'body.workload.prompt',
     },
+    {
+      name: 'an openai run that names an Ollama endpoint',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, protocol: 'openai', api: 'chat' },
+      field: 'body.api',
+    },
+    {
+      name: 'an Ollama run that names an OpenAI endpoint',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, openaiApi: 'chat' },
+      field: 'body.openaiApi',
+    },
+    {
+      name: 'a run with an unknown protocol',
+      method: 'POST',
+      url: '/runs',
+      payload: { ...validRun, protocol: 'grpc' },
+      field: 'body.protocol',
+    },
     { name: 'a run without a body', method: 'POST', url: '/runs', field: 'body' },
     { name: 'a run id with a leading dot', method: 'GET', url: '/runs/.hidden', field: 'params.id' },
     { name: 'cancelling a bad run id', method: 'DELETE', url: '/runs/.x', field: 'params.id' },
@@ -229,8 +250,10 @@ describe('runs', () => {
     const run = app.runs.get('run-1');
     await run?.done;
     const res = await app.inject({ method: 'GET', url: '/runs/run-1', headers: auth });
+    // Every measured request failed, so the run did too (b7041e3), and its message counts the kinds.
     expect(res.json()).toMatchObject({
-      state: 'succeeded',
+      state: 'failed',
+      message: 'every measured request failed (1: 1 connection)',
       summary: { counts: { requests: 1, succeeded: 0, failed: 1 }, errors: { connection: 1 } },
     });
     const csv = await app.inject({ method: 'GET', url: '/runs/run-1/requests?format=csv', headers: auth });

@@ -3,7 +3,8 @@ import type { RunState, RunStatus, StartRunRequest } from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
 import { type MeasuredRequest, startLag, summarize } from '../metrics.js';
 import type { ConnectionPool } from '../ollama/connection-pool.js';
-import { createConnectionPool, OllamaStreamClient } from '../ollama/stream-client.js';
+import { createConnectionPool, StreamClient } from '../ollama/stream-client.js';
+import type { SseParserFactory } from '../openai/sse-parser.js';
 import { exponentialGapMs, seededRandom } from './arrivals.js';
 import { measuredRequest } from './records.js';
 import type { RunFiles } from './run-files.js';
@@ -18,6 +19,8 @@ export interface RunDependencies {
   files: (runId: string) => RunFiles | null;
   pusher: (run: { runId: string; benchmark: string; model: string; progress: () => Progress }) => RunPusher;
   onRecord?: (m: MeasuredRequest) => void;
+  /** How OpenAI answers are split into events; only bench:client swaps it, to compare parsers. */
+  sseParser?: SseParserFactory;
 }
 
 interface Progress {
@@ -53,7 +56,7 @@ export class BenchmarkRun {
   private nextIndex = 0;
   private readonly abort = new AbortController();
   private readonly pool: ConnectionPool;
-  private readonly client: OllamaStreamClient;
+  private readonly client: StreamClient;
   private readonly files: RunFiles | null;
   private readonly pusher: RunPusher;
   private readonly prompts: readonly string[];
@@ -74,7 +77,11 @@ export class BenchmarkRun {
       deps.ollamaUrl,
       w.mode === 'closed' ? w.clients : (w.maxConcurrency ?? null),
     );
-    this.client = new OllamaStreamClient(deps.ollamaUrl, this.pool);
+    this.client = new StreamClient(
+      deps.ollamaUrl,
+      this.pool,
+      deps.sseParser === undefined ? {} : { sseParser: deps.sseParser },
+    );
     this.files = deps.files(this.id);
     this.pusher = deps.pusher({
       runId: this.id,
@@ -273,7 +280,9 @@ export class BenchmarkRun {
     const outcome = await this.client.generate(
       {
         model: this.model,
+        protocol: this.request.protocol,
         api: this.request.api,
+        openaiApi: this.request.openaiApi,
         prompt: this.prompts[index % this.prompts.length] as string,
         maxTokens: w.maxTokens,
         temperature: w.temperature,

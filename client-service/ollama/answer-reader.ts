@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OllamaApi } from '../api-schema.js';
 import type { StreamTimings } from '../metrics.js';
 import { NdjsonLineSplitter } from './ndjson.js';
-import type { FinalChunkCounts } from './stream-types.js';
+import type { AnswerReader, AnswerReaderFactory, FinalChunkCounts } from './stream-types.js';
 
 const FinalChunk = z.object({
   eval_count: z.number().int().nonnegative().optional(),
@@ -26,8 +26,8 @@ function contentOf(api: OllamaApi, line: Record<string, unknown>): string {
   return '';
 }
 
-/** Reads the NDJSON lines of one answer into timings, counts and text. */
-export class AnswerReader {
+/** Reads the NDJSON lines of one Ollama answer into timings, counts and text. */
+export class OllamaAnswerReader implements AnswerReader {
   private readonly splitter = new NdjsonLineSplitter();
   streamError: string | null = null;
   text = '';
@@ -43,9 +43,11 @@ export class AnswerReader {
     for (const line of this.splitter.push(bytes)) this.line(line, atMs);
   }
 
-  flush(atMs: number): void {
+  end(atMs: number): void {
     const rest = this.splitter.flush();
     if (rest !== null) this.line(rest, atMs);
+    if (this.streamError === null && this.timings.doneMs === null)
+      this.streamError = 'stream ended without a final chunk (done: true)';
   }
 
   private line(line: string, atMs: number): void {
@@ -89,4 +91,15 @@ export class AnswerReader {
       c.doneReason = final.data.done_reason ?? null;
     }
   }
+}
+
+const FACTORIES: Record<OllamaApi, AnswerReaderFactory> = {
+  generate: (timings, counts, collectText) =>
+    new OllamaAnswerReader('generate', timings, counts, collectText),
+  chat: (timings, counts, collectText) => new OllamaAnswerReader('chat', timings, counts, collectText),
+};
+
+/** The reader of /api/generate or /api/chat answers. */
+export function ollamaAnswerReader(api: OllamaApi): AnswerReaderFactory {
+  return FACTORIES[api];
 }

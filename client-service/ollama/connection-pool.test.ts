@@ -4,7 +4,7 @@ import { monotonicMs } from '../clock.js';
 import { ConnectionPool, requestText } from './connection-pool.js';
 import { Http1Connection, type ResponseHandlers } from './http1-connection.js';
 import { Http1ProtocolError } from './http1-response-parser.js';
-import { OllamaStreamClient } from './stream-client.js';
+import { StreamClient } from './stream-client.js';
 
 /** One request as the loopback server read it. */
 interface SeenRequest {
@@ -514,13 +514,13 @@ function ndjsonAnswer(): string {
   return textAnswer(200, TOKENS + FINAL, 'content-type: application/x-ndjson\r\n');
 }
 
-describe('OllamaStreamClient on a reused connection', () => {
-  const ask = (client: OllamaStreamClient, id: string) =>
+describe('StreamClient on a reused connection', () => {
+  const ask = (client: StreamClient, id: string) =>
     client.generate({ model: 'm', api: 'generate', prompt: 'p', requestId: id }, { timeoutMs: 3000 });
 
   it('opens a new connection when the server closed the idle one in between', async () => {
     const pool = await setUp({ connections: 1 });
-    const client = new OllamaStreamClient(server.url.href, pool);
+    const client = new StreamClient(server.url.href, pool);
     server.answer = (request) => {
       request.socket.write(ndjsonAnswer());
       if (request.connection === 0) request.socket.end();
@@ -538,7 +538,7 @@ describe('OllamaStreamClient on a reused connection', () => {
   for (const how of ['closes', 'resets'] as const) {
     it(`sends the request again on a fresh connection when the server ${how} the kept-alive one as it arrives`, async () => {
       const pool = await setUp({ connections: 1 });
-      const client = new OllamaStreamClient(server.url.href, pool);
+      const client = new StreamClient(server.url.href, pool);
       server.answer = (request) => {
         // The second request on connection 0 meets a server that had just given up on the socket.
         if (request.connection === 0 && request.indexOnConnection === 1) {
@@ -565,7 +565,7 @@ describe('OllamaStreamClient on a reused connection', () => {
 
   it('does not send the request again when the server closes after part of the answer', async () => {
     const pool = await setUp({ connections: 1 });
-    const client = new OllamaStreamClient(server.url.href, pool);
+    const client = new StreamClient(server.url.href, pool);
     server.answer = (request) => {
       if (request.indexOnConnection === 1) {
         request.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n${TOKENS}`);
@@ -583,7 +583,7 @@ describe('OllamaStreamClient on a reused connection', () => {
 
   it('does not send the request again when a fresh connection fails before any answer', async () => {
     const pool = await setUp({ connections: 1 });
-    const client = new OllamaStreamClient(server.url.href, pool);
+    const client = new StreamClient(server.url.href, pool);
     server.answer = (request) => request.socket.end();
     const out = await ask(client, 'only');
     expect(out).toMatchObject({ ok: false, errorKind: 'connection', httpStatus: null });

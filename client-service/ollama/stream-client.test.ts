@@ -2,13 +2,15 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionPool } from './connection-pool.js';
-import { createConnectionPool, OllamaStreamClient } from './stream-client.js';
+import { createConnectionPool, StreamClient } from './stream-client.js';
 
 /** A loopback server that writes exactly the bytes a case asks for, split into awkward chunks. */
 type Script = (res: ServerResponse) => void;
 const scripts = new Map<string, Script>();
+/** What each request (by X-Request-Id) asked for. */
+const seen = new Map<string, { path: string; body: string }>();
 let server: Server;
-let client: OllamaStreamClient;
+let client: StreamClient;
 let agent: ConnectionPool;
 let baseUrl: string;
 
@@ -31,8 +33,13 @@ function writeSplit(res: ServerResponse, text: string, pieces: number[]): void {
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    req.resume();
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
     req.on('end', () => {
+      seen.set(String(req.headers['x-request-id']), {
+        path: req.url ?? '',
+        body: Buffer.concat(body).toString('utf8'),
+      });
       const script = scripts.get(String(req.headers['x-request-id']));
       if (script === undefined) {
         res.writeHead(404).end();
@@ -44,7 +51,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   agent = createConnectionPool(baseUrl, 8);
-  client = new OllamaStreamClient(baseUrl, agent);
+  client = new StreamClient(baseUrl, agent);
 });
 
 afterAll(async () => {
@@ -62,7 +69,7 @@ async function stream(id: string, script: Script, timeoutMs = 5000, api: 'genera
   return client.generate({ model: 'm', api, prompt: 'p', requestId: id }, { timeoutMs, collectText: true });
 }
 
-describe('OllamaStreamClient', () => {
+describe('StreamClient', () => {
   it('reads a stream split inside lines and inside UTF-8 characters', async () => {
     const out = await stream('split', (res) => {
       res.writeHead(200);
@@ -82,7 +89,7 @@ describe('OllamaStreamClient', () => {
   it("stamps 'sent' when the request is written, not when it was asked for", async () => {
     // One connection: the second request waits in the pool until the first answer is complete.
     const single = createConnectionPool(baseUrl, 1);
-    const queued = new OllamaStreamClient(baseUrl, single);
+    const queued = new StreamClient(baseUrl, single);
     scripts.set('busy-first', (res) => {
       res.writeHead(200);
       setTimeout(() => res.end(tokens + FINAL), 100);
@@ -196,12 +203,76 @@ describe('OllamaStreamClient', () => {
   });
 
   it('classifies a refused connection as a connection error', async () => {
-    const refused = new OllamaStreamClient(
-      'http://127.0.0.1:9',
-      createConnectionPool('http://127.0.0.1:9', 1),
-    );
+    const refused = new StreamClient('http://127.0.0.1:9', createConnectionPool('http://127.0.0.1:9', 1));
     const out = await refused.generate({ model: 'm', api: 'generate', prompt: 'p' }, { timeoutMs: 2000 });
     expect(out.errorKind).toBe('connection');
     expect(out.errorMessage).toContain('ECONNREFUSED');
+  });
+});
+
+describe('StreamClient with protocol openai', () => {
+  const sse = (text: string, finish: string | null = null): string =>
+    `data: {"choices":[{"index":0,"text":${JSON.stringify(text)},"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
+  const ask = (id: string, script: Script, openaiApi: 'completions' | 'chat' = 'completions') => {
+    scripts.set(id, script);
+    return client.generate(
+      { model: 'm', protocol: 'openai', openaiApi, prompt: 'p', maxTokens: 8, requestId: id },
+      { timeoutMs: 5000, collectText: true },
+    );
+  };
+
+  it('posts to /v1/completions over the same pool and reads the usage chunk', async () => {
+    const out = await ask('oa-ok', (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      writeSplit(
+        res,
+        `${sse('Hé')}${sse('llo', 'stop')}data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2}}\n\ndata: [DONE]\n\n`,
+        [1, 3, 5, 2, 7, 11, 1, 1, 1],
+      );
+    });
+    expect(seen.get('oa-ok')?.path).toBe('/v1/completions');
+    expect(JSON.parse(seen.get('oa-ok')?.body ?? '{}')).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 8,
+    });
+    expect(out).toMatchObject({ ok: true, text: 'Héllo', errorKind: null });
+    expect(out.counts).toMatchObject({ evalCount: 2, promptEvalCount: 4, doneReason: 'stop' });
+    expect(out.timings.doneMs).not.toBeNull();
+  });
+
+  it('posts chat to /v1/chat/completions', async () => {
+    const out = await ask(
+      'oa-chat',
+      (res) => {
+        res.writeHead(200);
+        res.end('data: {"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+      },
+      'chat',
+    );
+    expect(seen.get('oa-chat')?.path).toBe('/v1/chat/completions');
+    expect(out).toMatchObject({ ok: true, text: 'x' });
+  });
+
+  it('classifies an error event after HTTP 200 as a stream error', async () => {
+    const out = await ask('oa-error-event', (res) => {
+      res.writeHead(200);
+      writeSplit(res, `${sse('a')}event: error\ndata: {"error":{"message":"engine died"}}\n\n`, [20, 9]);
+    });
+    expect(out).toMatchObject({
+      ok: false,
+      errorKind: 'stream_error',
+      errorMessage: 'error event: engine died',
+    });
+    expect(out.timings.contentChunkMs).toHaveLength(1);
+  });
+
+  it('classifies HTTP 400 as an http status error, with the body', async () => {
+    const out = await ask('oa-400', (res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"max_tokens is too large"}}');
+    });
+    expect(out).toMatchObject({ ok: false, errorKind: 'http_status', httpStatus: 400 });
+    expect(out.errorMessage).toContain('max_tokens is too large');
   });
 });

@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import type { OpenAiApi } from '../api-schema.js';
+import { openAiAnswerReaders, openAiPath, openAiRequestBody } from '../openai/openai-answer-reader.js';
+import type { SseParserFactory } from '../openai/sse-parser.js';
+import { ollamaAnswerReader } from './answer-reader.js';
 import { ConnectionPool, requestText } from './connection-pool.js';
 import { StreamRequest } from './stream-request.js';
 import {
+  type AnswerReaderFactory,
   type GenerationRequest,
-  requestBody,
+  ollamaRequestBody,
   type StreamOptions,
   type StreamOutcome,
 } from './stream-types.js';
@@ -25,26 +30,60 @@ export function createConnectionPool(baseUrl: string, concurrency: number | null
   return new ConnectionPool(new URL(baseUrl), { connections: concurrency, keepAliveMs: 30_000 });
 }
 
+export interface StreamClientOptions {
+  /** How OpenAI answers are split into server-sent events; eventsource-parser unless a bench compares. */
+  sseParser?: SseParserFactory;
+}
+
+/** Where one request goes, what it says, and who reads its answer. */
+interface Exchange {
+  path: string;
+  body: string;
+  reader: AnswerReaderFactory;
+}
+
 /**
- * Streams generations from Ollama and measures them. generate() never rejects: every failure becomes an
+ * Streams generations and measures them, from Ollama (NDJSON) or an OpenAI-compatible server (SSE), over
+ * the same connections and the same stamped reads. generate() never rejects: every failure becomes an
  * outcome with an error kind (timeout, http_status, stream_error, connection, or cancelled).
  *
  * "Sent" is when the request is written onto its connection, not when it was asked for: waiting for a
  * free connection is the generator's own lag (reported as start lag), not the server's TTFT. Each chunk
  * is stamped when its bytes are read, before it is parsed (StreamRequest, Http1Connection).
  */
-export class OllamaStreamClient {
+export class StreamClient {
   private readonly basePath: string;
   private readonly inFlight = new Set<StreamRequest>();
+  private readonly openAiReaders: Record<OpenAiApi, AnswerReaderFactory>;
 
   constructor(
     baseUrl: string,
     private readonly pool: ConnectionPool,
+    options: StreamClientOptions = {},
   ) {
     this.basePath = basePathOf(baseUrl);
+    this.openAiReaders = openAiAnswerReaders(options.sseParser);
+  }
+
+  private exchange(req: GenerationRequest): Exchange {
+    if (req.protocol === 'openai') {
+      const api = req.openaiApi ?? 'completions';
+      return {
+        path: `${this.basePath}${openAiPath(api)}`,
+        body: openAiRequestBody(req),
+        reader: this.openAiReaders[api],
+      };
+    }
+    const api = req.api ?? 'generate';
+    return {
+      path: `${this.basePath}/api/${api}`,
+      body: ollamaRequestBody(req),
+      reader: ollamaAnswerReader(api),
+    };
   }
 
   generate(req: GenerationRequest, opts: StreamOptions): Promise<StreamOutcome> {
+    const exchange = this.exchange(req);
     return new Promise<StreamOutcome>((resolve) => {
       const signal = opts.signal;
       const onAbort = (): void => request.abort('cancelled');
@@ -52,15 +91,15 @@ export class OllamaStreamClient {
         this.pool,
         {
           method: 'POST',
-          path: `${this.basePath}/api/${req.api}`,
+          path: exchange.path,
           headers: {
             'content-type': 'application/json',
             // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
             'x-request-id': req.requestId ?? `ibo-${process.pid}-${++requestCounter}`,
           },
-          body: requestBody(req),
+          body: exchange.body,
         },
-        req.api,
+        exchange.reader,
         opts.collectText ?? false,
         opts.timeoutMs,
         (settled, outcome) => {

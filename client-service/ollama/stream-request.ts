@@ -1,11 +1,12 @@
-import type { ErrorKind, OllamaApi } from '../api-schema.js';
+import type { ErrorKind } from '../api-schema.js';
 import type { StreamTimings } from '../metrics.js';
-import { AnswerReader } from './answer-reader.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Http1Connection, OutgoingRequest, ResponseHandlers } from './http1-connection.js';
 import type { ResponseHead } from './http1-response-parser.js';
 import { Http1ProtocolError } from './http1-response-parser.js';
 import {
+  type AnswerReader,
+  type AnswerReaderFactory,
   cap,
   emptyCounts,
   errorCode,
@@ -41,12 +42,12 @@ export class StreamRequest implements ResponseHandlers {
   constructor(
     private readonly pool: ConnectionPool,
     private readonly outgoing: OutgoingRequest,
-    api: OllamaApi,
+    readerFactory: AnswerReaderFactory,
     collectText: boolean,
     private readonly timeoutMs: number,
     private readonly onSettled: (request: StreamRequest, outcome: StreamOutcome) => void,
   ) {
-    this.reader = new AnswerReader(api, this.timings, this.counts, collectText);
+    this.reader = readerFactory(this.timings, this.counts, collectText);
   }
 
   start(): void {
@@ -97,10 +98,8 @@ export class StreamRequest implements ResponseHandlers {
       this.finish('http_status', `HTTP ${this.httpStatus}: ${text}`);
       return;
     }
-    this.reader.flush(atMs);
+    this.reader.end(atMs);
     if (this.reader.streamError !== null) this.finish('stream_error', this.reader.streamError);
-    else if (this.timings.doneMs === null)
-      this.finish('stream_error', 'stream ended without a final chunk (done: true)');
     else this.finish(null, null);
   }
 

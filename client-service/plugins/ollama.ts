@@ -3,8 +3,8 @@ import { monotonicMs } from '../clock.js';
 import type { ConnectionPool } from '../ollama/connection-pool.js';
 import {
   createConnectionPool,
-  OllamaStreamClient,
   ollamaVersion,
+  StreamClient,
   type StreamOutcome,
 } from '../ollama/stream-client.js';
 import { definePlugin } from './define-plugin.js';
@@ -12,11 +12,11 @@ import { definePlugin } from './define-plugin.js';
 /** The Ollama the service talks to, for /health and single /query requests (runs have their own pools). */
 export class OllamaService {
   private readonly pool: ConnectionPool;
-  private readonly client: OllamaStreamClient;
+  private readonly client: StreamClient;
 
   constructor(readonly url: string) {
     this.pool = createConnectionPool(url, null);
-    this.client = new OllamaStreamClient(url, this.pool);
+    this.client = new StreamClient(url, this.pool);
   }
 
   version(): Promise<string> {

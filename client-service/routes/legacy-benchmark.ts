@@ -18,7 +18,9 @@ export async function legacyBenchmarkRoutes(
     const { run } = app.runs.start({
       id: `legacy-${randomUUID()}`,
       model,
+      protocol: 'ollama',
       api: 'generate',
+      openaiApi: 'completions',
       workload: {
         clients: body.n_clients,
         requestsPerClient: body.n_requests_per_client,
