@@ -105,6 +105,15 @@ export class Controller {
       }
       const retryInMs = this.queue.addRateLimited(key);
       this.metrics.reconcileTotal.inc({ controller: this.name, outcome: 'error' });
+      if (isConflict(error)) {
+        // Optimistic concurrency at work (our read was older than the object), not a failure to alarm on.
+        this.metrics.reconcileErrors.inc({ controller: this.name, kind: 'conflict' });
+        log.info(
+          { retryInMs },
+          'the object changed since it was read (409); reconciling again on fresh data',
+        );
+        return;
+      }
       this.metrics.reconcileErrors.inc({ controller: this.name, kind: 'retryable' });
       log.error(
         { err: errorSummary(error), retryInMs, failures: this.queue.failuresOf(key) },
@@ -127,11 +136,19 @@ export class Controller {
   }
 }
 
-/** Message and a short stack: enough to act on, never the request bodies an ApiException may carry. */
+function isConflict(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 409;
+}
+
+/**
+ * The first line of the message, the type and the code: enough to act on, never the raw HTTP body an
+ * ApiException carries in its message (`HTTP-Code: … Body: …`).
+ */
 function errorSummary(error: unknown): { message: string; type: string; code?: number } {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { message: error.message, type: error.name, ...(typeof code === 'number' ? { code } : {}) };
+    const message = (error.message.split('\n')[0] ?? '').slice(0, 500);
+    return { message, type: error.name, ...(typeof code === 'number' ? { code } : {}) };
   }
-  return { message: String(error), type: typeof error };
+  return { message: String(error).split('\n')[0] ?? '', type: typeof error };
 }

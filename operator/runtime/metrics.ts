@@ -35,7 +35,7 @@ export class OperatorMetrics {
     });
     this.reconcileErrors = new Counter({
       name: 'ibo_reconcile_errors_total',
-      help: 'Reconciles that failed, by controller and kind (retryable or terminal).',
+      help: 'Reconciles that failed, by controller and kind (conflict: a stale read, retried at once; retryable; terminal).',
       labelNames: ['controller', 'kind'],
       registers,
     });

@@ -44,6 +44,8 @@ export interface OperatorProcess {
 export interface OperatorOptions {
   /** Run the bundle (dist/operator.mjs) instead of the sources through tsx. */
   bundle?: boolean;
+  /** Talk to the apiserver through this kubeconfig instead of the sandbox's admin one (a proxy). */
+  kubeconfig?: string;
 }
 
 export interface SqueueRow {
@@ -248,7 +250,7 @@ export class E2eEnvironment {
         ...entry,
         'operator',
         '--kubeconfig',
-        this.kube.kubeconfig,
+        options.kubeconfig ?? this.kube.kubeconfig,
         '--namespaces',
         this.namespace,
         '--metrics-bind',
