@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The results summary of one run. The client-service computes it (client-service/metrics.ts, formulas in
- * DESIGN.md "Results: definitions"), writes it as JSON next to the job's logs, and the operator copies it
+ * docs/architecture.md#results), writes it as JSON next to the job's logs, and the operator copies it
  * verbatim into InferenceBenchmark status.results. This file is the contract between them: field names,
  * units in the names, and null (never 0) when a value cannot be computed (no successful request, a single
  * token, …). Only the measured window counts; warmup requests are excluded everywhere.

@@ -131,7 +131,7 @@ interface RunContext {
 }
 
 /**
- * The InferenceBenchmark pipeline (DESIGN.md "Reconcile pipeline"): a short list of named steps, each
+ * The InferenceBenchmark pipeline (docs/architecture.md#reconcile-pipeline): a short list of named steps, each
  * returning "go on", "halt (and look again later)" or throwing. Level-triggered: every step re-derives
  * where the run stands from the cache, the job watcher and the cluster, so a restart anywhere resumes.
  * Status is computed on a draft and written once at the end, only when it changed.
