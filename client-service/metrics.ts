@@ -1,7 +1,7 @@
 import type { Distribution, ErrorCounts, RequestRecord, RunSummary } from './api-schema.js';
 
 /**
- * Every formula of DESIGN.md "Results: definitions", in one place, used by the per-request records and by
+ * Every formula of the results (docs/architecture.md#results), in one place, used by the per-request records and by
  * the summary alike. A value that cannot be computed is null, never 0. Units are in the names.
  */
 
