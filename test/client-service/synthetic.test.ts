@@ -298,3 +298,134 @@ describe('Pushgateway', () => {
     }
   });
 });
+
+describe('protocol openai: the same measurements over server-sent events', () => {
+  it.each(['completions', 'chat'] as const)(
+    'measures TTFT, ITL and e2e of /v1/%s against the ground truth, with tokens from the usage chunk',
+    async (openaiApi) => {
+      // Chat answers open with a role-only chunk at once: counting it as content would make TTFT ~0.
+      synthetic.configure({ default: { firstTokenDelayMs: 150, interTokenDelayMs: 25, tokenCount: 8 } });
+      const id = `openai-delays-${openaiApi}`;
+      await service.startRun({
+        id,
+        protocol: 'openai',
+        openaiApi,
+        workload: { clients: 4, requestsPerClient: 3, prompt: 'p', warmupRequests: 2, maxTokens: 64 },
+      });
+      const status = await service.waitForRun(id, 60_000);
+      expect(status.state).toBe('succeeded');
+      const s = status.summary;
+      expect(s.counts).toEqual({ requests: 12, succeeded: 12, failed: 0, warmup: 2 });
+      expect(s.ttftMs.p50).toBeGreaterThanOrEqual(150);
+      expect(s.itlMs.p50).toBeGreaterThanOrEqual(24);
+      expect(s.e2eMs.p50).toBeGreaterThanOrEqual(150 + 7 * 25);
+      expect(s.tokens).toEqual({ output: 12 * 8, prompt: 12 * 8, estimatedOutputRequests: 0 });
+      // No eval_duration in the OpenAI API: decodeTps cannot be computed, so it is null, never 0.
+      expect(s.decodeTps).toEqual({ mean: null, p50: null, p90: null, p95: null, p99: null });
+      expect(s.clientTps.p50).toBeGreaterThan(0);
+      expect(s.tpotMs.p50).toBeGreaterThanOrEqual(24);
+      const truths = truthsOf(id);
+      expect([...truths.values()].every((t) => t.protocol === 'openai' && t.api === openaiApi)).toBe(true);
+      const records = (await recordsOf(id)).filter((r) => r.index >= 2);
+      const errors = records.map((r) => {
+        const t = truths.get(`${id}-${r.index}`);
+        if (t?.firstTokenAtMs == null) throw new Error(`no ground truth for ${id}-${r.index}`);
+        return r.ttftMs - (t.firstTokenAtMs - t.receivedAtMs);
+      });
+      expect(errors).toHaveLength(12);
+      expect(Math.min(...errors)).toBeGreaterThan(0);
+      expect(median(errors)).toBeLessThan(100);
+    },
+  );
+
+  describe('without usage, and when things go wrong', () => {
+    beforeAll(() => {
+      synthetic.configure({
+        default: { firstTokenDelayMs: 5, interTokenDelayMs: 5, tokenCount: 5 },
+        models: {
+          'no-usage': { omitUsage: true, tokenCount: 5 },
+          'mid-stream-error': { errorAfterTokens: 2 },
+          'http-503': { httpStatus: 503 },
+        },
+      });
+    });
+
+    it('counts output tokens from content chunks when the server sends no usage, and says how often', async () => {
+      await service.startRun({
+        id: 'openai-no-usage',
+        model: 'no-usage',
+        protocol: 'openai',
+        openaiApi: 'chat',
+        workload: { clients: 2, requestsPerClient: 2, prompt: 'p' },
+      });
+      const status = await service.waitForRun('openai-no-usage', 30_000);
+      expect(status.state).toBe('succeeded');
+      expect(status.summary.counts.succeeded).toBe(4);
+      expect(status.summary.tokens).toEqual({ output: 20, prompt: 0, estimatedOutputRequests: 4 });
+      expect(status.summary.tpotMs.p50).not.toBeNull();
+      expect(status.summary.decodeTps.p50).toBeNull();
+    });
+
+    it('tells a usage count from a chunk count in every record', async () => {
+      await service.startRun({
+        id: 'openai-usage',
+        protocol: 'openai',
+        workload: { clients: 1, requestsPerClient: 2, prompt: 'p' },
+      });
+      expect((await service.waitForRun('openai-usage', 30_000)).summary.tokens.estimatedOutputRequests).toBe(
+        0,
+      );
+      const res = await service.request('GET', '/runs/openai-no-usage/requests');
+      const sources = (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { outputTokensSource: string }).outputTokensSource);
+      expect(sources).toEqual(['chunks', 'chunks', 'chunks', 'chunks']);
+    });
+
+    it.each([
+      { model: 'mid-stream-error', field: 'streamError' },
+      { model: 'http-503', field: 'httpStatus' },
+    ] as const)('counts $model as $field', async ({ model, field }) => {
+      const id = `openai-fail-${model}`;
+      await service.startRun({
+        id,
+        model,
+        protocol: 'openai',
+        workload: { clients: 2, requestsPerClient: 2, prompt: 'p', requestTimeoutSeconds: 5 },
+      });
+      const status = await service.waitForRun(id, 30_000);
+      expect(status.state).toBe('failed');
+      expect(status.summary.counts).toMatchObject({ requests: 4, succeeded: 0, failed: 4 });
+      expect(status.summary.errors[field]).toBe(4);
+    });
+  });
+
+  it('achieves the target Poisson rate in open loop within 5% over 30 s', async () => {
+    synthetic.configure({ default: { firstTokenDelayMs: 5, interTokenDelayMs: 2, tokenCount: 4 } });
+    const id = 'openai-open-rate';
+    await service.startRun({
+      id,
+      protocol: 'openai',
+      openaiApi: 'chat',
+      workload: {
+        clients: 1,
+        requestsPerClient: 1,
+        prompt: 'p',
+        mode: 'open',
+        ratePerSecond: 100,
+        durationSeconds: 30,
+        seed: 7,
+      },
+    });
+    const status = await service.waitForRun(id, 90_000);
+    expect(status.state).toBe('succeeded');
+    expect(status.summary.counts.failed).toBe(0);
+    expect(Math.abs((status.openLoop?.achievedRate ?? 0) - 100) / 100).toBeLessThan(0.05);
+    const arrivals = [...truthsOf(id).values()].map((t) => t.receivedAtMs).sort((a, b) => a - b);
+    const serverRate =
+      (arrivals.length - 1) / (((arrivals.at(-1) as number) - (arrivals[0] as number)) / 1000);
+    expect(Math.abs(serverRate - 100) / 100).toBeLessThan(0.05);
+    expect(status.summary.tokens.output).toBe(status.summary.counts.succeeded * 4);
+  }, 120_000);
+});

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { Http1Server, type HttpRequest, type HttpResponse, nowMs } from './http1.js';
 
 /**
- * A synthetic, Ollama-compatible token server: a measuring instrument for the client engine, never a
+ * A synthetic token server that speaks Ollama's NDJSON API and the OpenAI-compatible SSE API
+ * (/v1/completions, /v1/chat/completions): a measuring instrument for the client engine, never a
  * stand-in for Ollama in a test that claims to test Ollama. It streams tokens with configured delays and
  * stamps ground truth on CLOCK_MONOTONIC (process.hrtime), which is the same axis the engine uses, even
  * across processes on one machine.
@@ -31,6 +32,11 @@ export const Behaviour = z.object({
   httpStatus: z.number().int().min(200).max(599).nullable().default(null),
   /** Leave out eval_count/eval_duration from the final chunk (tests the chunk-count fallback). */
   omitCounts: z.boolean().default(false),
+  /**
+   * OpenAI answers: send no usage chunk even when stream_options.include_usage asks for one, as llama.cpp's
+   * server does (tests the chunk-count fallback).
+   */
+  omitUsage: z.boolean().default(false),
 });
 export type Behaviour = z.infer<typeof Behaviour>;
 
@@ -45,7 +51,9 @@ export type SyntheticConfigInput = z.input<typeof SyntheticConfig>;
 export interface GroundTruth {
   requestId: string | null;
   model: string;
-  api: 'generate' | 'chat';
+  protocol: 'ollama' | 'openai';
+  /** Ollama's generate or chat; OpenAI's completions or chat (completions). */
+  api: 'generate' | 'chat' | 'completions';
   /** When the first byte of the request reached this process. */
   receivedAtMs: number;
   firstTokenAtMs: number | null;
@@ -76,6 +84,98 @@ const GenerateBody = z.object({
   stream: z.boolean().optional(),
   options: z.object({ num_predict: z.number().int().optional() }).loose().optional(),
 });
+
+const OpenAiBody = z.object({
+  model: z.string(),
+  prompt: z.string().optional(),
+  messages: z.array(z.object({ role: z.string(), content: z.string() })).optional(),
+  stream: z.boolean().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).loose().optional(),
+  max_tokens: z.number().int().optional(),
+});
+
+/** What one request asked for, in either protocol. */
+interface Asked {
+  protocol: GroundTruth['protocol'];
+  api: GroundTruth['api'];
+  model: string;
+  maxTokens: number | undefined;
+  includeUsage: boolean;
+}
+
+/** How an answer is written: Ollama's NDJSON or OpenAI's server-sent events. */
+interface Dialect {
+  contentType: string;
+  /** Written with the headers, before any token: OpenAI chat's role-only chunk, which is not content. */
+  opening: string;
+  token(content: string): string;
+  error: string;
+  final(done: { doneAt: number; doneReason: string; tokensSent: number; evalNs: number }): string;
+}
+
+function ollamaDialect(
+  asked: Asked,
+  behaviour: Behaviour,
+  receivedAtMs: number,
+  firstTokenDelayMs: number,
+): Dialect {
+  const createdAt = new Date().toISOString();
+  const model = JSON.stringify(asked.model);
+  return {
+    contentType: 'application/x-ndjson',
+    opening: '',
+    token: (content) =>
+      asked.api === 'generate'
+        ? `{"model":${model},"created_at":"${createdAt}","response":${JSON.stringify(content)},"done":false}\n`
+        : `{"model":${model},"created_at":"${createdAt}","message":{"role":"assistant","content":${JSON.stringify(content)}},"done":false}\n`,
+    error: '{"error":"synthetic failure in the middle of the stream"}\n',
+    final: ({ doneAt, doneReason, tokensSent, evalNs }) => {
+      const final: Record<string, unknown> = {
+        model: asked.model,
+        created_at: new Date().toISOString(),
+        ...(asked.api === 'generate' ? { response: '' } : { message: { role: 'assistant', content: '' } }),
+        done: true,
+        done_reason: doneReason,
+        total_duration: Math.round((doneAt - receivedAtMs) * 1e6),
+        load_duration: 1000,
+        prompt_eval_count: 8,
+        prompt_eval_duration: Math.round(firstTokenDelayMs * 1e6),
+      };
+      if (!behaviour.omitCounts) {
+        final.eval_count = tokensSent;
+        final.eval_duration = evalNs;
+      }
+      return `${JSON.stringify(final)}\n`;
+    },
+  };
+}
+
+let openAiAnswers = 0;
+
+/** vLLM's shapes: a chunk per token, then the finish chunk, the usage chunk when asked, and [DONE]. */
+function openAiDialect(asked: Asked, behaviour: Behaviour): Dialect {
+  const chat = asked.api === 'chat';
+  const head = `{"id":"${chat ? 'chatcmpl' : 'cmpl'}-${++openAiAnswers}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(asked.model)}`;
+  const choice = (content: string | null, finish: string | null): string =>
+    chat
+      ? `{"index":0,"delta":${content === null ? '{}' : `{"content":${JSON.stringify(content)}}`},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}`
+      : `{"index":0,"text":${JSON.stringify(content ?? '')},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}`;
+  return {
+    contentType: 'text/event-stream',
+    opening: chat
+      ? `data: ${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`
+      : '',
+    token: (content) => `data: ${head},"choices":[${choice(content, null)}]}\n\n`,
+    error:
+      'data: {"error":{"message":"synthetic failure in the middle of the stream","type":"server_error","code":500}}\n\n',
+    final: ({ doneReason, tokensSent }) => {
+      let text = `data: ${head},"choices":[${choice(null, doneReason)}]}\n\n`;
+      if (asked.includeUsage && !behaviour.omitUsage)
+        text += `data: ${head},"choices":[],"usage":{"prompt_tokens":8,"completion_tokens":${tokensSent},"total_tokens":${8 + tokensSent}}}\n\n`;
+      return `${text}data: [DONE]\n\n`;
+    },
+  };
+}
 
 export class SyntheticOllama {
   private config: SyntheticConfig;
@@ -161,25 +261,49 @@ export class SyntheticOllama {
         res.json(400, { error: `bad request: ${body.error.issues[0]?.message}` });
         return;
       }
-      this.stream(api, body.data, requestId, req.receivedAtMs, res);
+      const asked: Asked = {
+        protocol: 'ollama',
+        api,
+        model: body.data.model,
+        maxTokens: body.data.options?.num_predict,
+        includeUsage: false,
+      };
+      this.stream(asked, requestId, req.receivedAtMs, res);
+      return;
+    }
+    if (
+      req.method === 'POST' &&
+      (url.pathname === '/v1/completions' || url.pathname === '/v1/chat/completions')
+    ) {
+      const requestIdHeader = req.headers['x-request-id'];
+      const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : null;
+      const body = OpenAiBody.safeParse(safeJson(req.body));
+      if (!body.success || body.data.stream !== true) {
+        const message = body.success ? 'this server only streams' : body.error.issues[0]?.message;
+        res.json(400, { error: { message: `bad request: ${message}`, type: 'invalid_request_error' } });
+        return;
+      }
+      const asked: Asked = {
+        protocol: 'openai',
+        api: url.pathname === '/v1/completions' ? 'completions' : 'chat',
+        model: body.data.model,
+        maxTokens: body.data.max_tokens,
+        includeUsage: body.data.stream_options?.include_usage === true,
+      };
+      this.stream(asked, requestId, req.receivedAtMs, res);
       return;
     }
     res.json(404, { error: 'not found' });
   }
 
-  private stream(
-    api: 'generate' | 'chat',
-    body: z.infer<typeof GenerateBody>,
-    requestId: string | null,
-    receivedAtMs: number,
-    res: HttpResponse,
-  ): void {
+  private stream(asked: Asked, requestId: string | null, receivedAtMs: number, res: HttpResponse): void {
     this.stats.requestsReceived++;
-    const behaviour = this.config.models[body.model] ?? this.config.default;
+    const behaviour = this.config.models[asked.model] ?? this.config.default;
     const truth: GroundTruth = {
       requestId,
-      model: body.model,
-      api,
+      model: asked.model,
+      protocol: asked.protocol,
+      api: asked.api,
       receivedAtMs,
       firstTokenAtMs: null,
       lastTokenAtMs: null,
@@ -190,10 +314,14 @@ export class SyntheticOllama {
     this.truths.push(truth);
     if (behaviour.httpStatus !== null && behaviour.httpStatus !== 200) {
       truth.outcome = 'http_status';
-      res.json(behaviour.httpStatus, { error: `synthetic HTTP ${behaviour.httpStatus}` });
+      const message = `synthetic HTTP ${behaviour.httpStatus}`;
+      res.json(
+        behaviour.httpStatus,
+        asked.protocol === 'openai' ? { error: { message, type: 'server_error' } } : { error: message },
+      );
       return;
     }
-    const cap = body.options?.num_predict;
+    const cap = asked.maxTokens;
     const tokens = cap !== undefined && cap >= 0 ? Math.min(cap, behaviour.tokenCount) : behaviour.tokenCount;
     const doneReason = cap !== undefined && cap < behaviour.tokenCount ? 'length' : 'stop';
 
@@ -208,22 +336,21 @@ export class SyntheticOllama {
       if (timer !== null) clearTimeout(timer);
     };
     res.onDone(finish);
-    // Send the headers now, as Ollama does, so the client's TTFT is about the first token only.
-    res.startStream(200, 'application/x-ndjson');
-
     const firstTokenDelayMs = behaviour.firstTokenDelayMs + Math.random() * behaviour.firstTokenJitterMs;
-    const createdAt = new Date().toISOString();
-    const chunk = (content: string): string =>
-      api === 'generate'
-        ? `{"model":${JSON.stringify(body.model)},"created_at":"${createdAt}","response":${JSON.stringify(content)},"done":false}\n`
-        : `{"model":${JSON.stringify(body.model)},"created_at":"${createdAt}","message":{"role":"assistant","content":${JSON.stringify(content)}},"done":false}\n`;
+    const dialect =
+      asked.protocol === 'openai'
+        ? openAiDialect(asked, behaviour)
+        : ollamaDialect(asked, behaviour, receivedAtMs, firstTokenDelayMs);
+    // Send the headers now, as Ollama does, so the client's TTFT is about the first token only.
+    res.startStream(200, dialect.contentType);
+    res.write(dialect.opening);
 
     const sendNext = (): void => {
       timer = null;
       if (!open) return;
       if (behaviour.errorAfterTokens !== null && truth.tokensSent >= behaviour.errorAfterTokens) {
         truth.outcome = 'error';
-        res.end('{"error":"synthetic failure in the middle of the stream"}\n');
+        res.end(dialect.error);
         return;
       }
       if (behaviour.dropAfterTokens !== null && truth.tokensSent >= behaviour.dropAfterTokens) {
@@ -235,7 +362,7 @@ export class SyntheticOllama {
         // Stamped just before the write: the client cannot see the token earlier, so a measured error is
         // never negative because the server lost the CPU between writing and stamping.
         const at = nowMs();
-        res.write(chunk(WORDS[truth.tokensSent % WORDS.length] as string));
+        res.write(dialect.token(WORDS[truth.tokensSent % WORDS.length] as string));
         truth.tokensSent++;
         truth.firstTokenAtMs ??= at;
         truth.lastTokenAtMs = at;
@@ -247,24 +374,9 @@ export class SyntheticOllama {
         ((truth.lastTokenAtMs ?? doneAt) - (truth.firstTokenAtMs ?? doneAt) + behaviour.interTokenDelayMs) *
           1e6,
       );
-      const final: Record<string, unknown> = {
-        model: body.model,
-        created_at: new Date().toISOString(),
-        ...(api === 'generate' ? { response: '' } : { message: { role: 'assistant', content: '' } }),
-        done: true,
-        done_reason: doneReason,
-        total_duration: Math.round((doneAt - receivedAtMs) * 1e6),
-        load_duration: 1000,
-        prompt_eval_count: 8,
-        prompt_eval_duration: Math.round(firstTokenDelayMs * 1e6),
-      };
-      if (!behaviour.omitCounts) {
-        final.eval_count = truth.tokensSent;
-        final.eval_duration = evalNs;
-      }
       truth.doneAtMs = doneAt;
       truth.outcome = 'done';
-      res.end(`${JSON.stringify(final)}\n`);
+      res.end(dialect.final({ doneAt, doneReason, tokensSent: truth.tokensSent, evalNs }));
     };
     // Token writes wait their turn behind the stamping of arriving requests (see SlicedWork).
     const server = this.server;
