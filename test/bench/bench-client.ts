@@ -6,6 +6,8 @@ import { type StartRunInput, StartRunRequest } from '../../client-service/api-sc
 import { BenchmarkRun } from '../../client-service/engine/benchmark-run.js';
 import { RunPusher } from '../../client-service/engine/run-pusher.js';
 import { distribution } from '../../client-service/metrics.js';
+import { byteSseParser } from '../../client-service/openai/sse-byte-parser.js';
+import { eventSourceParser, type SseParserFactory } from '../../client-service/openai/sse-parser.js';
 import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synthetic-ollama/server.js';
 
 /**
@@ -16,6 +18,8 @@ import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synth
  *     steady rounds after it, and all samples together
  *  2. the highest streamed request rate (32 tokens each) and parsed tokens per CPU-second of the engine
  *  3. memory per open stream
+ *  4. the same TTFT error (1, 64, 256 streams) and throughput for the OpenAI protocol (SSE), with
+ *     eventsource-parser and with a hand-written byte parser, beside the native NDJSON
  * Targets (issue 6): p50 error < 1 ms and p99 < 5 ms at 256 streams; ≥ 20,000 parsed tokens/s on one core.
  *
  * By default, on a machine with two cores or more, the bench re-runs itself with the engine on core 0
@@ -109,8 +113,23 @@ async function startSynthetic(kind: 'precise' | 'fast'): Promise<Synthetic> {
   };
 }
 
-function newRun(input: StartRunInput, ollamaUrl: string): BenchmarkRun {
-  return new BenchmarkRun(StartRunRequest.parse(input), {
+/** Which protocol the engine speaks, and for OpenAI which SSE parser reads it. */
+interface ClientChoice {
+  label: string;
+  protocol: 'ollama' | 'openai';
+  sseParser?: SseParserFactory;
+}
+
+const NATIVE: ClientChoice = { label: 'ollama (NDJSON)', protocol: 'ollama' };
+const CHOICES: ClientChoice[] = [
+  NATIVE,
+  { label: 'openai + eventsource-parser', protocol: 'openai', sseParser: eventSourceParser },
+  { label: 'openai + hand-written parser', protocol: 'openai', sseParser: byteSseParser },
+];
+
+function newRun(input: StartRunInput, ollamaUrl: string, choice: ClientChoice = NATIVE): BenchmarkRun {
+  return new BenchmarkRun(StartRunRequest.parse({ ...input, protocol: choice.protocol }), {
+    ...(choice.sseParser === undefined ? {} : { sseParser: choice.sseParser }),
     ollamaUrl,
     defaultModel: 'synthetic',
     defaultBenchmark: 'bench',
@@ -174,6 +193,7 @@ async function measurementError(
   syn: Synthetic,
   streams: number,
   firstTokenJitterMs = 0,
+  choice: ClientChoice = NATIVE,
 ): Promise<{ rows: ErrorRow[]; maxOpen: number; failed: number; preempted: string }> {
   await syn.configure({
     default: { firstTokenDelayMs: 200, firstTokenJitterMs, interTokenDelayMs: 20, tokenCount: 8 },
@@ -181,8 +201,9 @@ async function measurementError(
   await syn.reset();
   const engineSwitchesBefore = process.resourceUsage().involuntaryContextSwitches;
   const serverSwitchesBefore = (await syn.stats()).involuntaryContextSwitches;
-  const rounds = QUICK ? 2 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
-  const id = `err-${streams}-j${firstTokenJitterMs}`;
+  // A single stream needs many rounds for its p99 to mean anything.
+  const rounds = QUICK ? 2 : streams === 1 ? 40 : streams >= 1024 ? 2 : streams >= 256 ? 3 : 6;
+  const id = `err-${streams}-j${firstTokenJitterMs}-${choice.protocol}-${choice.sseParser === byteSseParser ? 'hand' : 'lib'}`;
   // Warmup opens the keep-alive connections first, so connection setup is not counted as error. The
   // warmup ends with a barrier (every client waits for the last warmup answer), so the first measured
   // round starts all at once even with jitter: that is the "burst" row; "steady" is after the drift.
@@ -197,6 +218,7 @@ async function measurementError(
       },
     },
     syn.url,
+    choice,
   );
   await run.done;
   const engineSwitches = process.resourceUsage().involuntaryContextSwitches - engineSwitchesBefore;
@@ -239,7 +261,10 @@ async function measurementError(
   };
 }
 
-async function throughput(syn: Synthetic): Promise<Record<string, number | null>> {
+async function throughput(
+  syn: Synthetic,
+  choice: ClientChoice = NATIVE,
+): Promise<Record<string, number | null>> {
   await syn.configure({ default: { firstTokenDelayMs: 0, interTokenDelayMs: 0, tokenCount: 32 } });
   await syn.reset();
   const clients = 64;
@@ -249,6 +274,7 @@ async function throughput(syn: Synthetic): Promise<Record<string, number | null>
   const run = newRun(
     { id: 'tput', workload: { clients, requestsPerClient: perClient, prompt: 'p' } },
     syn.url,
+    choice,
   );
   await run.done;
   const wallSeconds = (performance.now() - wallBefore) / 1000;
@@ -293,6 +319,43 @@ async function memoryPerStream(syn: Synthetic, streams: number): Promise<Record<
     heapBytesPerStream: (during.heapUsed - before.heapUsed) / open,
     gcExposed: gc === undefined ? 0 : 1,
   };
+}
+
+/**
+ * 4. The OpenAI protocol (SSE) beside the native one, and eventsource-parser beside a hand-written byte
+ * parser: the TTFT error with spread first tokens (as in 1b) at 1, 64 and 256 streams, and the throughput
+ * of 2, each run twice in mirrored order (A B C C B A) so a drift of the machine's load hits all alike.
+ * Chunks are counted alike for every protocol: content chunks plus one final chunk per request.
+ */
+async function openAiBesideNative(): Promise<void> {
+  await syn.stop();
+  syn = await startSynthetic('precise');
+  console.log(
+    `\n4. OpenAI SSE beside native. a) TTFT error (client − ground truth), ms, first token after 200 ms + 0–200 ms${SERVER_CPU === undefined ? '' : '; server --single-threaded --no-opt'}`,
+  );
+  console.log('streams  client                          p50     p99      samples  failed  preempted');
+  for (const streams of [1, 64, 256]) {
+    for (const choice of CHOICES) {
+      const r = await measurementError(syn, streams, 200, choice);
+      const all = r.rows.find((row) => row.part === 'all') as ErrorRow;
+      console.log(
+        `${String(streams).padEnd(8)} ${choice.label.padEnd(31)} ${fmt(all.p50, 3).padEnd(7)} ${fmt(all.p99, 3).padEnd(8)} ${String(all.samples).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.preempted}`,
+      );
+    }
+  }
+  await syn.stop();
+  syn = await startSynthetic('fast');
+  console.log(
+    '   b) throughput as in 2 (32 tokens per request, 64 clients, no server delays), mirrored order',
+  );
+  console.log('   client                          chunks/CPU-s  req/CPU-s  engine CPU s  failed');
+  for (const choice of [...CHOICES, ...[...CHOICES].reverse()]) {
+    const t = await throughput(syn, choice);
+    console.log(
+      `   ${choice.label.padEnd(31)} ${fmt(t.parsedChunksPerCpuSecond, 0).padEnd(13)} ${fmt(t.requestsPerCpuSecond, 0).padEnd(10)} ${fmt(t.engineCpuSeconds).padEnd(13)} ${t.failed}`,
+    );
+  }
+  console.log(`   load average now ${loadAverage()}`);
 }
 
 let syn = await startSynthetic('precise');
@@ -350,6 +413,7 @@ try {
   console.log(
     `   ${m.streams} open: ${fmt((m.rssBytesPerStream ?? 0) / 1024, 1)} KiB RSS and ${fmt((m.heapBytesPerStream ?? 0) / 1024, 1)} KiB heap per stream${m.gcExposed ? '' : ' (run with --expose-gc for steadier heap figures)'}`,
   );
+  await openAiBesideNative();
 } finally {
   await syn.stop();
 }
