@@ -15,7 +15,10 @@ export interface StreamTimings {
   doneMs: number | null;
 }
 
-/** Counters Ollama puts in the final chunk (nanoseconds, as Ollama reports them). */
+/**
+ * Counters the server reports: Ollama's final chunk (nanoseconds, as Ollama reports them), or an
+ * OpenAI-compatible server's usage chunk, which gives evalCount (completion_tokens) and no duration.
+ */
 export interface ServerCounts {
   evalCount: number | null;
   evalDurationNs: number | null;
