@@ -1,6 +1,14 @@
 import type { Manager } from '../runtime/manager.js';
 import { SessionRegistry } from './registry.js';
 
+/** This replica's lease is not fresh enough to start a side effect on a cluster; the reconcile retries. */
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not allowed to act on the cluster: this replica has not renewed its leader lease in time');
+    this.name = 'NotLeaderError';
+  }
+}
+
 const registries = new WeakMap<Manager, SessionRegistry>();
 
 /**
@@ -16,6 +24,9 @@ export function sessionRegistryFor(manager: Manager): SessionRegistry {
         clock: manager.clock,
         metrics: manager.metrics,
         onWarning: (message, detail) => log.warn(detail, message),
+        fence: () => {
+          if (!manager.mayAct()) throw new NotLeaderError();
+        },
       },
     });
     registries.set(manager, registry);

@@ -33,6 +33,11 @@ export interface OpenSessionOptions {
   metrics: OperatorMetrics;
   onJobChange: (owner: OwnerKey) => void;
   onWarning?: (message: string, detail: Record<string, unknown>) => void;
+  /**
+   * Called right before every sbatch and scancel; throws (NotLeaderError) when this replica may not act
+   * any more (leader election's fencing, docs/architecture.md#state-rules).
+   */
+  fence?: () => void;
   /** Tests shorten the watcher's intervals. */
   watcher?: { fastIntervalMs?: number; slowIntervalMs?: number };
 }
@@ -67,6 +72,7 @@ export async function openClusterSession(options: OpenSessionOptions): Promise<C
     await connection.connect();
     const exec: ExecFunction = async (command, execOptions) => {
       const verb = slurmVerbOf(command);
+      if (verb === 'sbatch' || verb === 'scancel') options.fence?.();
       try {
         const result = await connection.exec(command, execOptions);
         if (verb !== 'other') metrics.recordSlurmCommand(key, verb, result.code === 0 ? 'ok' : 'error');

@@ -9,11 +9,13 @@ import type { OperatorMetrics } from './metrics.js';
  * Lease-based leader election on coordination.k8s.io/v1, after client-go's tools/leaderelection.
  * Optimistic concurrency on the Lease's resourceVersion decides races (409 = someone else wrote first).
  *
- * Honest limits, as in client-go: this gives no fencing. A leader that stalls (GC pause, frozen VM) longer
- * than leaseDuration may still act while a new leader acts too, until its own renewDeadline passes and it
- * exits. The controllers' SLURM side effects are therefore made idempotent (adopt-by-tag before submit).
- * Expiry is judged on the local clock from when we last saw the record change, never from the holder's
- * renewTime, so clock skew between replicas does not matter.
+ * Fencing: `mayAct()` is true only while the last successful renewal was SENT less than renewDeadline ago.
+ * A standby takes over no sooner than leaseDuration after it last saw the record change, which is after
+ * that renewal landed; since renewDeadline < leaseDuration, a leader stops acting (sbatch, scancel) at
+ * least leaseDuration - renewDeadline before anyone else may start. What the guard cannot stop is a
+ * command already under way when the deadline passes; the controllers' SLURM side effects stay idempotent
+ * for that (adopt-by-tag before submit). Expiry is judged on the local clock from when we last saw the
+ * record change, never from the holder's renewTime, so clock skew between replicas does not matter.
  */
 export interface LeaderElectionTimings {
   leaseDurationMs: number;
@@ -52,8 +54,16 @@ export function validateLeaderElectionTimings(timings: LeaderElectionTimings): L
 
 export type ElectorState = 'standby' | 'leading' | 'lost' | 'stopped';
 
+/** The three Lease calls the elector makes (a fake in unit tests). */
+export type LeaseApi = Pick<
+  k8s.CoordinationV1Api,
+  'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
+>;
+
 export interface LeaderElectorOptions extends Partial<LeaderElectionTimings> {
   kubeConfig: k8s.KubeConfig;
+  /** Defaults to a CoordinationV1Api of kubeConfig. */
+  api?: LeaseApi;
   namespace: string;
   name: string;
   identity?: string;
@@ -78,7 +88,7 @@ export class LeaderElector {
   readonly identity: string;
   private readonly options: LeaderElectorOptions;
   private readonly timings: LeaderElectionTimings;
-  private readonly api: k8s.CoordinationV1Api;
+  private readonly api: LeaseApi;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -87,6 +97,8 @@ export class LeaderElector {
   private observed: ObservedRecord | undefined;
   private observedAtMs = 0;
   private lastApiContactMs = 0;
+  /** Local time at which the last successful acquire or renew was sent (before the request). */
+  private lastRenewSentAtMs = Number.NEGATIVE_INFINITY;
   private lastLeader = '';
   private running: Promise<void> | undefined;
 
@@ -98,7 +110,7 @@ export class LeaderElector {
       retryPeriodMs: options.retryPeriodMs ?? DEFAULT_LEADER_ELECTION_TIMINGS.retryPeriodMs,
     });
     this.identity = options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-    this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+    this.api = options.api ?? options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.logger.child({
@@ -113,6 +125,16 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.state === 'leading';
+  }
+
+  /**
+   * Leading AND the last successful renewal was sent less than renewDeadline ago: the only state in which a
+   * side effect on the cluster (sbatch, scancel) may start. Checked right before each one.
+   */
+  mayAct(): boolean {
+    return (
+      this.state === 'leading' && this.clock.now() - this.lastRenewSentAtMs < this.timings.renewDeadlineMs
+    );
   }
 
   /** Leading, or standing by while the apiserver answers us: what /readyz reports. */
@@ -206,6 +228,7 @@ export class LeaderElector {
           timeoutMs,
         );
         this.observe(created, this.clock.now());
+        this.lastRenewSentAtMs = nowMs;
         return true;
       }
       this.lastApiContactMs = this.clock.now();
@@ -224,6 +247,7 @@ export class LeaderElector {
         timeoutMs,
       );
       this.observe(replaced, this.clock.now());
+      this.lastRenewSentAtMs = nowMs;
       return true;
     } catch (error) {
       const code = apiCode(error);

@@ -162,6 +162,11 @@ export class Manager {
     return this.elector ? this.elector.isLeader() : this.started;
   }
 
+  /** May a side effect on a cluster start now? Without leader election: once started. */
+  mayAct(): boolean {
+    return this.elector ? this.elector.mayAct() : this.started;
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
