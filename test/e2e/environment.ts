@@ -46,6 +46,10 @@ export interface OperatorOptions {
   bundle?: boolean;
   /** Talk to the apiserver through this kubeconfig instead of the sandbox's admin one (a proxy). */
   kubeconfig?: string;
+  /** More command-line flags (leader election…). */
+  extraArgs?: string[];
+  /** More environment (POD_NAME as the leader-election identity…). */
+  env?: Record<string, string>;
 }
 
 export interface SqueueRow {
@@ -64,6 +68,8 @@ export class E2eEnvironment {
   readonly secretName = 'sandbox-ssh';
   readonly logDir: string;
   operator: OperatorProcess | undefined;
+  /** Every operator process started, so tearDown stops them all (two replicas in the failover test). */
+  private readonly operators: OperatorProcess[] = [];
   private operatorRuns = 0;
 
   constructor(readonly namespace: string) {
@@ -257,11 +263,12 @@ export class E2eEnvironment {
         `127.0.0.1:${metricsPort}`,
         '--health-bind',
         `127.0.0.1:${healthPort}`,
+        ...(options.extraArgs ?? []),
       ],
       {
         cwd: ROOT,
         stdio: ['ignore', out, out],
-        env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+        env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...options.env },
       },
     );
     closeSync(out);
@@ -272,6 +279,7 @@ export class E2eEnvironment {
       logFile,
     };
     this.operator = operator;
+    this.operators.push(operator);
     await waitFor(
       'the operator to be ready',
       async () => {
@@ -286,8 +294,10 @@ export class E2eEnvironment {
   }
 
   /** SIGKILL (a crash) or SIGTERM (a clean stop); resolves once the process is gone. */
-  async stopOperator(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
-    const operator = this.operator;
+  async stopOperator(
+    signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM',
+    operator: OperatorProcess | undefined = this.operator,
+  ): Promise<void> {
     if (!operator || operator.child.exitCode !== null || operator.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => operator.child.once('exit', () => resolve()));
     operator.child.kill(signal);
@@ -313,7 +323,7 @@ export class E2eEnvironment {
         await kubectl(['-n', this.namespace, 'delete', 'slurmcluster', '--all', '--timeout=60s']);
       }
     } finally {
-      await this.stopOperator('SIGTERM');
+      for (const operator of this.operators) await this.stopOperator('SIGTERM', operator);
       // Benchmarks whose finalizer could not run (operator already dead) must not keep the namespace alive.
       const left = await kubectl(['-n', this.namespace, 'get', 'ib', '-o', 'name']);
       for (const name of left.stdout.split('\n').filter((line) => line.trim() !== '')) {
