@@ -50,9 +50,11 @@ export function reasonForEndedJob(job: JobInfo): ConditionReason {
   }
 }
 
-/** A sentence naming the job, its state and Slurm's reason, to which the log tail is appended. */
-export function describeEndedJob(role: JobRole, job: JobInfo): string {
-  const what = role === 'server' ? 'Ollama server' : 'client-service';
+/**
+ * A sentence naming the job, its state and Slurm's reason, to which the log tail is appended. `what` names
+ * what the job ran ("Ollama server").
+ */
+export function describeEndedJob(what: string, job: JobInfo): string {
   const exit = job.exitCode !== null ? `, exit code ${job.exitCode}:${job.exitSignal ?? 0}` : '';
   const reason = job.reason && job.reason !== 'None' ? ` (${job.reason})` : '';
   if (job.state === 'CANCELLED')

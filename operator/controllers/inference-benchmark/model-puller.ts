@@ -19,6 +19,8 @@ interface PullLine {
 
 export class ModelPuller {
   private readonly pulls = new Map<string, PullState>();
+  /** The pull in flight per key: a forgotten pull that still streams never writes its key back. */
+  private readonly current = new Map<string, symbol>();
 
   get(key: string): PullState | undefined {
     return this.pulls.get(key);
@@ -26,6 +28,16 @@ export class ModelPuller {
 
   forget(key: string): void {
     this.pulls.delete(key);
+    this.current.delete(key);
+  }
+
+  /** Every pull whose key starts with `prefix` (every run of one benchmark). */
+  forgetAll(prefix: string): void {
+    for (const key of [...this.pulls.keys()]) if (key.startsWith(prefix)) this.forget(key);
+  }
+
+  get size(): number {
+    return this.pulls.size;
   }
 
   /** Starts the pull unless one is known for `key`; returns the current state. */
@@ -33,9 +45,14 @@ export class ModelPuller {
     const known = this.pulls.get(key);
     if (known) return known;
     const started: PullState = { state: 'pulling', message: `pulling ${model}: starting` };
+    const pull = Symbol(key);
     this.pulls.set(key, started);
-    void this.pull(key, session, ollamaUrl, model).catch((error: unknown) => {
-      this.pulls.set(key, {
+    this.current.set(key, pull);
+    const update = (state: PullState): void => {
+      if (this.current.get(key) === pull) this.pulls.set(key, state);
+    };
+    void this.pull(key, update, session, ollamaUrl, model).catch((error: unknown) => {
+      update({
         state: 'failed',
         message: `pulling ${model} failed: ${error instanceof Error ? error.message : String(error)}`,
       });
@@ -43,7 +60,13 @@ export class ModelPuller {
     return started;
   }
 
-  private async pull(key: string, session: ClusterSession, ollamaUrl: string, model: string): Promise<void> {
+  private async pull(
+    key: string,
+    update: (state: PullState) => void,
+    session: ClusterSession,
+    ollamaUrl: string,
+    model: string,
+  ): Promise<void> {
     const response = await session.fetch(`${ollamaUrl}/api/pull`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -62,16 +85,16 @@ export class ModelPuller {
       while (newline >= 0) {
         const line = buffered.slice(0, newline).trim();
         buffered = buffered.slice(newline + 1);
-        if (line !== '') this.onLine(key, model, line);
+        if (line !== '') this.onLine(update, model, line);
         newline = buffered.indexOf('\n');
       }
     }
-    if (buffered.trim() !== '') this.onLine(key, model, buffered.trim());
+    if (buffered.trim() !== '') this.onLine(update, model, buffered.trim());
     const last = this.pulls.get(key);
-    if (last?.state === 'pulling') this.pulls.set(key, { state: 'done' });
+    if (last?.state === 'pulling') update({ state: 'done' });
   }
 
-  private onLine(key: string, model: string, text: string): void {
+  private onLine(update: (state: PullState) => void, model: string, text: string): void {
     let line: PullLine;
     try {
       line = JSON.parse(text) as PullLine;
@@ -80,16 +103,13 @@ export class ModelPuller {
     }
     if (line.error) throw new Error(line.error);
     if (line.status === 'success') {
-      this.pulls.set(key, { state: 'done' });
+      update({ state: 'done' });
       return;
     }
     const percent =
       line.total && line.completed !== undefined
         ? ` ${Math.floor((100 * line.completed) / line.total)}%`
         : '';
-    this.pulls.set(key, {
-      state: 'pulling',
-      message: `pulling ${model}: ${line.status ?? 'working'}${percent}`,
-    });
+    update({ state: 'pulling', message: `pulling ${model}: ${line.status ?? 'working'}${percent}` });
   }
 }

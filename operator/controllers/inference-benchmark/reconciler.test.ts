@@ -14,7 +14,8 @@ import type { ClusterSession, SessionLookup } from '../../cluster/types.js';
 import { FakeClock } from '../../runtime/clock.js';
 import type { Condition } from '../../runtime/conditions.js';
 import type { BenchmarkObject, SlurmClusterObject } from './reconciler.js';
-import { InferenceBenchmarkReconciler, judgeRun } from './reconciler.js';
+import { InferenceBenchmarkReconciler } from './reconciler.js';
+import { judgeRun } from './steps/run.js';
 
 const UID = '0b7c3f4e-1111-2222-3333-444455556666';
 const log = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roundNumbers } from './reconciler.js';
+import { roundNumbers } from './round-numbers.js';
 
 describe('roundNumbers', () => {
   it('keeps three decimals everywhere in a results object and leaves nulls, integers and strings alone', () => {

@@ -18,6 +18,7 @@ import type { ResourceRef } from '../../runtime/informer.js';
 import type { Manager } from '../../runtime/manager.js';
 import { keyFromString, keyOf } from '../../runtime/reconciler.js';
 import type { ControllerSetup } from '../registry.js';
+import { clusterKey, clusterRefName } from './cluster-ref.js';
 import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
 
 export const INFERENCE_BENCHMARK_RESOURCE: ResourceRef = {
@@ -50,11 +51,6 @@ export function clientBundlePath(): string {
   return found;
 }
 
-function clusterNameOf(benchmark: BenchmarkObject): string | undefined {
-  const spec = benchmark.spec as { clusterRef?: { name?: unknown } } | undefined;
-  return typeof spec?.clusterRef?.name === 'string' ? spec.clusterRef.name : undefined;
-}
-
 /**
  * Registers the InferenceBenchmark controller. It shares the SlurmCluster controller's session registry
  * (one SSH connection per cluster): `registryOf` returns it for this manager.
@@ -81,14 +77,14 @@ export function inferenceBenchmarkControllerSetup(
       },
       // Called from reconciles only, so `controller` below is assigned by then.
       onCapacityFreed: (namespace, clusterName) => {
-        for (const key of benchmarksOnCluster(`${namespace}/${clusterName}`)) controller.enqueue(key);
+        for (const key of benchmarksOnCluster(clusterKey(namespace, clusterName))) controller.enqueue(key);
       },
     });
     const benchmarksOnCluster = (clusterKey: string): string[] => {
       const { namespace, name } = keyFromString(clusterKey);
       return benchmarks
         .list(namespace)
-        .filter((benchmark) => clusterNameOf(benchmark) === name)
+        .filter((benchmark) => clusterRefName(benchmark) === name)
         .map((benchmark) => keyOf(benchmark));
     };
     const controller = manager.addController<BenchmarkObject>({

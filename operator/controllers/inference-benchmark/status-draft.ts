@@ -4,51 +4,32 @@ import {
   ConditionReason,
   type InferenceBenchmarkStatus,
 } from '../../../crds/index.js';
-import { type Condition, type ConditionStatus, setCondition, toKubeTime } from '../../runtime/conditions.js';
-
-export interface ConditionTransition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
+import { type ConditionStatus, toKubeTime } from '../../runtime/conditions.js';
+import { type ConditionTransition, StatusDraft } from '../../runtime/status-draft.js';
 
 /**
- * The status a reconcile is computing: a deep copy of what the cache holds, changed by the steps, then
- * compared and written once. It records condition transitions and phase changes so the reconciler can emit
- * Events for them after the write succeeded.
+ * The InferenceBenchmark status a reconcile is computing (the runtime's StatusDraft), with the phase and
+ * the benchmark's own rules: Ready echoes the step that decides the benchmark's fate, a failed step fails
+ * the run, and a new run drops everything observed about the previous one.
  */
-export class StatusDraft {
-  readonly status: InferenceBenchmarkStatus;
-  readonly transitions: ConditionTransition[] = [];
+export class BenchmarkStatusDraft extends StatusDraft<InferenceBenchmarkStatus> {
   private readonly initialPhase: string | undefined;
 
-  constructor(
-    current: InferenceBenchmarkStatus | undefined,
-    private readonly generation: number,
-    private readonly nowMs: number,
-  ) {
-    this.status = structuredClone(current ?? {});
+  constructor(current: InferenceBenchmarkStatus | undefined, generation: number, nowMs: number) {
+    super(current, generation, () => nowMs);
     this.initialPhase = this.status.phase;
-    this.status.observedGeneration = generation;
   }
 
   get phaseChanged(): boolean {
     return this.status.phase !== this.initialPhase;
   }
 
-  set(type: string, status: ConditionStatus, reason: string, message: string): void {
-    const before = (this.status.conditions as Condition[] | undefined)?.find((c) => c.type === type);
-    const result = setCondition(
-      this.status.conditions as Condition[] | undefined,
-      { type, status, reason, message: message.slice(0, 32_000), observedGeneration: this.generation },
-      this.nowMs,
-    );
-    this.status.conditions = result.conditions;
-    // An Event when the status flips, and when a step's reason moves on (JobPending → JobRunning → …,
-    // or a False condition turning into a failure); Ready only echoes the steps, so only its flips count.
-    const reasonMoved = before !== undefined && before.reason !== reason && type !== 'Ready';
-    if (result.transitioned || reasonMoved) this.transitions.push({ type, status, reason, message });
+  /**
+   * The transitions worth an Event: a status flip, and a step's reason moving on (JobPending → JobRunning
+   * → …, or a False condition turning into a failure); Ready only echoes the steps, so only its flips count.
+   */
+  eventTransitions(): ConditionTransition[] {
+    return this.transitions.filter((t) => t.flipped || t.type !== BenchmarkConditionType.Ready);
   }
 
   phase(phase: BenchmarkPhase): void {
@@ -67,7 +48,7 @@ export class StatusDraft {
       this.set(BenchmarkConditionType.BenchmarkComplete, 'False', reason, message);
     this.ready('False', reason, message);
     this.phase(BenchmarkPhase.Failed);
-    this.status.completionTime ??= toKubeTime(this.nowMs);
+    this.status.completionTime ??= toKubeTime(this.now());
   }
 
   /** A new run: everything observed about the previous generation is dropped. */

@@ -1,0 +1,63 @@
+import type { InferenceBenchmarkStatus } from '../../../../crds/index.js';
+import {
+  halt,
+  progressing,
+  type RunContext,
+  requirePaths,
+  requireSession,
+  STARTING_POLL_MS,
+  type StepOutcome,
+} from '../context.js';
+import { checkJobRunning, ensureJob, type JobOfRole } from '../jobs.js';
+import type { RunPaths } from '../run-identity.js';
+
+/**
+ * One SLURM job of a run, as data: the server (Ollama today; vLLM or llama.cpp would be one more
+ * description) and the client service. `ensureRole` does what every role shares; the description says
+ * what is particular to it.
+ */
+export interface RoleDescription extends JobOfRole {
+  /** The status.endpoints field that shows where the role's service listens. */
+  readonly endpointField: keyof NonNullable<InferenceBenchmarkStatus['endpoints']>;
+  /** The file the job writes its host:port to once its service listens. */
+  endpointFile(paths: RunPaths): string;
+  /** While the job runs but has not written its endpoint yet: the condition's reason, and who is awaited. */
+  readonly starting: { readonly reason: string; readonly service: string };
+  /**
+   * The job runs and its service listens at `endpoint`: is the role ready? Sets the role's condition and
+   * returns "go on" or a halt.
+   */
+  probe(ctx: RunContext, endpoint: string, jobId: string): Promise<StepOutcome>;
+}
+
+/** Adopt or submit the role's job, wait while it pends, read its endpoint file, then probe the service. */
+export async function ensureRole(ctx: RunContext, role: RoleDescription): Promise<StepOutcome> {
+  const job = await ensureJob(ctx, role);
+  if (job.kind === 'halt') return job.outcome;
+  const waiting = checkJobRunning(ctx, role, job.id);
+  if (waiting) return waiting;
+  const endpoint = await jobEndpoint(ctx, job.id, role.endpointFile(requirePaths(ctx)));
+  if (!endpoint) {
+    progressing(
+      ctx,
+      role.condition,
+      role.starting.reason,
+      `SLURM job ${job.id} runs; waiting for ${role.starting.service} to listen`,
+    );
+    return halt(STARTING_POLL_MS);
+  }
+  ctx.endpoints[role.role] = endpoint;
+  ctx.draft.status.endpoints = { ...ctx.draft.status.endpoints, [role.endpointField]: endpoint };
+  return role.probe(ctx, endpoint, job.id);
+}
+
+/** A job writes its endpoint once; remembered per job id so a running benchmark costs no SFTP round trip. */
+async function jobEndpoint(ctx: RunContext, jobId: string, path: string): Promise<string | undefined> {
+  const { memory } = ctx.services;
+  const session = requireSession(ctx);
+  const known = memory.endpoint(ctx.run.runId, session, jobId);
+  if (known) return known;
+  const endpoint = (await session.files.readFileIfExists(path))?.trim();
+  if (endpoint) memory.rememberEndpoint(ctx.run.runId, session, jobId, endpoint);
+  return endpoint || undefined;
+}

@@ -1,0 +1,55 @@
+import { isFound, isTerminal } from '../../../../slurm-bridge/index.js';
+import {
+  forgetRun,
+  halt,
+  isPersistedSettled,
+  type RunContext,
+  SETTLED_CHECK_MS,
+  type StepOutcome,
+  WAITING_FOR_CLUSTER_MS,
+} from '../context.js';
+import { isFinalEntry } from '../job-status.js';
+import { refreshJobEntries } from '../jobs.js';
+import { releasePlace } from './admit.js';
+import { clusterLookup } from './resolve-session.js';
+
+/**
+ * A run whose end (Succeeded or Failed) the apiserver already holds (docs/architecture.md#the-end-of-a-run):
+ * free its place and its caches, cancel what still runs (unless Keep), and bring status.slurmJobs to the
+ * jobs' final states. It never touches a condition: a settled benchmark reads the same whether the cluster
+ * is reachable or not, before and after a restart.
+ */
+export async function settleRun(ctx: RunContext): Promise<StepOutcome> {
+  if (!isPersistedSettled(ctx)) return undefined;
+  releasePlace(ctx);
+  // No later step runs for a settled run: its token, endpoints and jobs need no memory any more.
+  forgetRun(ctx.services, ctx.run.runId);
+  const jobs = ctx.draft.status.slurmJobs ?? [];
+  if (jobs.every(isFinalEntry)) return halt();
+  const lookup = clusterLookup(ctx);
+  if (!lookup.ok) return halt(WAITING_FOR_CLUSTER_MS);
+  const session = lookup.session;
+  if (ctx.spec.cleanupPolicy === 'Delete') {
+    const live = jobs.filter((job) => {
+      const seen = session.watcher.get(job.id);
+      return !seen || (isFound(seen) && !isTerminal(seen.state));
+    });
+    await session.slurm.cancel(live.map((job) => job.id));
+    if (live.length > 0)
+      ctx.log.info({ jobs: live.map((job) => job.id) }, 'run finished: cancelled its jobs');
+  }
+  refreshJobEntries(ctx, session);
+  const allSettled = jobs.every((job) => {
+    const seen = session.watcher.get(job.id);
+    return seen !== undefined && (!isFound(seen) || isTerminal(seen.state));
+  });
+  if (allSettled || ctx.spec.cleanupPolicy === 'Keep') {
+    session.watcher.unwatch(ctx.ownerKey);
+    return halt(allSettled ? undefined : SETTLED_CHECK_MS);
+  }
+  session.watcher.watch(
+    ctx.ownerKey,
+    jobs.map((job) => job.id),
+  );
+  return halt(SETTLED_CHECK_MS);
+}
