@@ -11,6 +11,13 @@ phase() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 phase "npm ci"
 npm ci --no-audit --no-fund
 
+phase "chromium"
+# Debian's chromium for the browser tests (test/kubectl-hpcbench); they skip with a message without it.
+if [ ! -x /usr/bin/chromium ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ||
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+fi
+
 phase "sandbox up"
 was_up=0
 bash test/sandbox/sandbox status >/dev/null 2>&1 && was_up=1

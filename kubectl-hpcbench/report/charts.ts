@@ -1,5 +1,6 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { formatValue } from '../compare/render.js';
 import type { LoadUnit, StageSamples, StageSummary } from './input.js';
 
 /** One chart of the report: what it shows, and how many data marks its SVG must draw (tests check it). */
@@ -47,21 +48,27 @@ function loadAxisTitle(unit: LoadUnit, log = false): string {
 
 /**
  * The x axis of the charts against load. A sweep usually doubles its load (1, 2, 4 … 64): on a linear axis
- * the low levels pile up at the left, so a range of 8× or more gets a log-2 axis. Ticks sit at the levels.
+ * the low levels pile up at the left, so a range of 8× or more gets a log-2 axis with a tick at each level.
+ * A single level sits in the middle of 0 … 2×load rather than against the right edge.
  */
 function loadEncoding(loads: readonly number[], unit: LoadUnit) {
   const levels = [...new Set(loads)].sort((a, b) => a - b);
   const min = levels[0] ?? 0;
   const max = levels[levels.length - 1] ?? 0;
   const log = min > 0 && max / min >= 8;
+  const scale = log
+    ? { type: 'log' as const, base: 2, padding: 16 }
+    : levels.length === 1 && max > 0
+      ? { domain: [0, 2 * max] }
+      : { zero: true, nice: true };
   return {
     field: 'load',
     type: 'quantitative' as const,
-    scale: log ? { type: 'log' as const, base: 2, padding: 16 } : { zero: true, nice: true },
+    scale,
     axis: {
       title: loadAxisTitle(unit, log),
-      values: levels,
-      format: unit === 'clients' ? 'd' : ',.4~r',
+      ...(log ? { values: levels } : {}),
+      ...(unit === 'clients' ? { format: 'd', tickMinStep: 1 } : { format: ',.4~r' }),
       grid: true,
       // Room under the plot for the labels of points near zero, which are written below them.
       offset: 18,
@@ -80,8 +87,10 @@ interface SeriesPoint {
   value: number;
 }
 
-/** How values are written next to their points: four significant digits, thousands separated. */
-const VALUE_FORMAT = ',.4~r';
+/** The point with the label written next to it, rounded as the report's tables round it. */
+function labelled(points: readonly SeriesPoint[]) {
+  return points.map((p) => ({ ...p, label: formatValue(p.value) }));
+}
 
 /**
  * A line with a point per value and the value written next to it, coloured by series. The labels of
@@ -117,7 +126,7 @@ function lineChart(
       },
     ],
     mark: { type: 'text' as const, align: 'center' as const, dy: below ? 14 : -10, fontSize: 11 },
-    encoding: { text: { field: 'value', type: 'quantitative' as const, format: VALUE_FORMAT } },
+    encoding: { text: { field: 'label', type: 'nominal' as const } },
   });
   return {
     id,
@@ -127,7 +136,7 @@ function lineChart(
       width: WIDTH,
       height: HEIGHT,
       config: CONFIG,
-      data: { values: points },
+      data: { values: labelled(points) },
       encoding: {
         x: loadEncoding(
           points.map((p) => p.load),
