@@ -151,7 +151,7 @@ export class Manager {
   }
 
   statusWriter(resource: ResourceRef): StatusWriter {
-    return new StatusWriter(this.kubeConfig, resource);
+    return new StatusWriter(this.kubeConfig, resource, this.metrics);
   }
 
   finalizers(resource: ResourceRef, finalizer: string): FinalizerHelper {

@@ -20,6 +20,7 @@ export class OperatorMetrics {
   readonly benchmarksByPhase: Gauge<'phase'>;
   readonly informerRestarts: Counter<'resource' | 'cause'>;
   readonly leader: Gauge<'lease'>;
+  readonly statusWrites: Counter<'resource'>;
   private benchmarkPhaseSource: (() => ReadonlyMap<string, number>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -50,6 +51,12 @@ export class OperatorMetrics {
       name: 'ibo_workqueue_depth',
       help: 'Keys waiting in the work queue, by controller.',
       labelNames: ['controller'],
+      registers,
+    });
+    this.statusWrites = new Counter({
+      name: 'ibo_status_writes_total',
+      help: 'Status writes sent to the apiserver (a reconcile that changed nothing writes nothing), by resource.',
+      labelNames: ['resource'],
       registers,
     });
     this.slurmCommands = new Counter({

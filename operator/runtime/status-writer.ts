@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { ResourceRef } from './informer.js';
 import { jsonEqual } from './merge-patch.js';
+import type { OperatorMetrics } from './metrics.js';
 
 /**
  * Writes `.status` through the status subresource, and only when it changed. The write is a full
@@ -34,6 +35,7 @@ export class StatusWriter {
   constructor(
     kubeConfig: k8s.KubeConfig,
     private readonly resource: ResourceRef,
+    private readonly metrics?: Pick<OperatorMetrics, 'statusWrites'>,
   ) {
     if (resource.group === '') throw new Error('StatusWriter is for custom resources (a non-empty group)');
     this.api = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -59,6 +61,7 @@ export class StatusWriter {
       },
     })) as T;
     this.writes++;
+    this.metrics?.statusWrites.inc({ resource: this.resource.plural });
     return { written: true, object };
   }
 }

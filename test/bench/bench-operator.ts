@@ -147,6 +147,10 @@ async function main(): Promise<void> {
   const sbatchCalls =
     metricSum(metricsAfter, 'ibo_slurm_commands_total', 'verb="sbatch"') -
     metricSum(metricsBefore, 'ibo_slurm_commands_total', 'verb="sbatch"');
+  const delta = (name: string, labels: string) =>
+    metricSum(metricsAfter, name, labels) - metricSum(metricsBefore, name, labels);
+  const reconciles = delta('ibo_reconcile_total', 'controller="inferencebenchmark"');
+  const statusWrites = delta('ibo_status_writes_total', 'resource="inferencebenchmarks"');
   const succeeded = listed.items.filter((item) => item.status?.phase === 'Succeeded').length;
   const fastIntervalSeconds = 2;
 
@@ -163,6 +167,12 @@ async function main(): Promise<void> {
   console.log(`  squeue calls                     ${squeueCalls} in ${totalSeconds.toFixed(0)} s`);
   console.log(
     `  squeue calls per 2 s interval    ${(squeueCalls / (totalSeconds / fastIntervalSeconds)).toFixed(2)} (target 1: one batched query per interval serves every benchmark)`,
+  );
+  console.log(
+    `  InferenceBenchmark reconciles    ${reconciles} = ${(reconciles / totalSeconds).toFixed(2)}/s, ${(reconciles / totalSeconds / COUNT).toFixed(3)}/s per benchmark`,
+  );
+  console.log(
+    `  InferenceBenchmark status writes ${statusWrites} = ${(statusWrites / totalSeconds).toFixed(2)}/s, ${(statusWrites / COUNT).toFixed(1)} per benchmark`,
   );
   const seconds = (values: readonly number[], p: number) => (percentile(values, p) / 1000).toFixed(1);
   console.log(`  maxActiveBenchmarks              ${MAX_ACTIVE}`);
