@@ -147,6 +147,16 @@ describe('renderReport on a benchmark as it is today: one level, no stages', asy
   });
 });
 
+describe('reportInputFromBenchmark', () => {
+  it('should take the load of an open-loop benchmark from ratePerSecond, in requests/s', () => {
+    const benchmark = singleLevelBenchmark();
+    benchmark.spec.workload = { ...benchmark.spec.workload, mode: 'open', ratePerSecond: 2.5 };
+    const input = reportInputFromBenchmark(benchmark);
+    expect([input.load, input.loadUnit]).toEqual([2.5, 'requests/s']);
+    expect(input.when).toBe('2026-11-28T14:01:12Z');
+  });
+});
+
 describe('escaping', () => {
   const hostile = `<script>alert("x")</script><img src=x onerror='y'>&amp;`;
 
