@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { BENCHMARK_FINALIZER, FORCE_DELETE_ANNOTATION } from '../../../../crds/index.js';
+import { condition, harness, job, UID } from '../test-harness.js';
+
+describe('deletion', () => {
+  it('keeps the finalizer and says how to force removal while the cluster is unreachable during deletion', async () => {
+    const h = harness({
+      metadata: {
+        name: 'bench',
+        namespace: 'team',
+        uid: UID,
+        generation: 1,
+        finalizers: [BENCHMARK_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+    });
+    h.setSession({ ok: false, reason: 'ClusterNotReady', message: 'SSH down' });
+    expect(await h.reconcile()).toEqual({ requeueAfterMs: 10_000 });
+    expect(h.finalizerOps).toEqual([]);
+    expect(condition(h.writes.at(-1), 'Ready')?.message).toContain(FORCE_DELETE_ANNOTATION);
+  });
+
+  it('removes the finalizer without cancelling when an admin forces deletion of an unreachable cluster', async () => {
+    const h = harness({
+      metadata: {
+        name: 'bench',
+        namespace: 'team',
+        uid: UID,
+        generation: 1,
+        finalizers: [BENCHMARK_FINALIZER],
+        deletionTimestamp: new Date(),
+        annotations: { [FORCE_DELETE_ANNOTATION]: 'true' },
+      },
+    });
+    h.setSession({ ok: false, reason: 'ClusterNotReady', message: 'SSH down' });
+    await h.reconcile();
+    expect(h.finalizerOps).toEqual(['remove']);
+  });
+
+  it('cancels every live job of every run found by tag before removing the finalizer on deletion', async () => {
+    const h = harness({
+      metadata: {
+        name: 'bench',
+        namespace: 'team',
+        uid: UID,
+        generation: 2,
+        finalizers: [BENCHMARK_FINALIZER],
+        deletionTimestamp: new Date(),
+      },
+    });
+    h.cluster.jobsByTag.push(
+      job('5', 'RUNNING', { comment: `ibo.${UID}.g1` }),
+      job('6', 'PENDING', { comment: `ibo.${UID}.g2` }),
+      job('7', 'COMPLETED', { comment: `ibo.${UID}.g2` }),
+      job('8', 'RUNNING', { comment: 'ibo.someone-else.g1' }),
+    );
+    await h.reconcile();
+    expect(h.cluster.cancels).toEqual([['5', '6']]);
+    expect(h.finalizerOps).toEqual(['remove']);
+  });
+});
