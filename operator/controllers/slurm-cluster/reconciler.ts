@@ -1,7 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import {
   ClusterConditionType,
-  type Condition,
   ConditionReason,
   FORCE_DELETE_ANNOTATION,
   parseSlurmCluster,
@@ -13,12 +12,13 @@ import { clusterOwnerKey } from '../../cluster/provider.js';
 import type { SessionRegistry } from '../../cluster/registry.js';
 import type { ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
-import { setCondition, toKubeTime } from '../../runtime/conditions.js';
+import { toKubeTime } from '../../runtime/conditions.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { FinalizerHelper } from '../../runtime/finalizers.js';
 import type { ResilientInformer } from '../../runtime/informer.js';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/reconciler.js';
 import { createdAtMs, keyOf, keyToString } from '../../runtime/reconciler.js';
+import { StatusDraft } from '../../runtime/status-draft.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
 import { type MonitoringOutcome, reconcileMonitoringJob } from './monitoring-job.js';
 import type { SecretReader } from './secrets.js';
@@ -69,10 +69,10 @@ export class SlurmClusterReconciler implements Reconciler {
     // the first reconcile of every new SlurmCluster would end in a 409.
     const object = (await this.deps.finalizers.ensure(cached)) ?? cached;
 
-    const draft = new StatusDraft(object, this.deps.clock);
+    const draft = new ClusterStatusDraft(object, this.deps.clock);
     const parsed = parseSlurmCluster(object);
     if (!parsed.ok) {
-      draft.condition(ClusterConditionType.Ready, 'False', ConditionReason.InvalidSpec, parsed.message);
+      draft.set(ClusterConditionType.Ready, 'False', ConditionReason.InvalidSpec, parsed.message);
       this.deps.registry.markUnavailable(clusterKey, 'ClusterNotReady', `invalid spec: ${parsed.message}`);
       await this.write(object, draft);
       return undefined; // Not retried: only a new spec can fix it.
@@ -87,7 +87,7 @@ export class SlurmClusterReconciler implements Reconciler {
 
     const owner = workDirOwner(this.claimOf(clusterKey, object, spec, session.workDir), this.otherClaims());
     if (owner) {
-      draft.condition(
+      draft.set(
         ClusterConditionType.MonitoringReady,
         'False',
         ConditionReason.WorkDirConflict,
@@ -100,7 +100,7 @@ export class SlurmClusterReconciler implements Reconciler {
     const monitoring = await this.monitoring(object, spec, session, clusterKey);
     const known = draft.status.conditions?.some((c) => c.type === ClusterConditionType.MonitoringReady);
     if (monitoring.observed !== false || !known) {
-      draft.condition(
+      draft.set(
         ClusterConditionType.MonitoringReady,
         monitoring.status,
         monitoring.reason,
@@ -149,7 +149,7 @@ export class SlurmClusterReconciler implements Reconciler {
     object: SlurmClusterObject,
     spec: SlurmClusterSpec,
     clusterKey: string,
-    draft: StatusDraft,
+    draft: ClusterStatusDraft,
     context: ReconcileContext,
   ): Promise<ClusterSession | undefined> {
     const namespace = object.metadata?.namespace ?? '';
@@ -167,7 +167,7 @@ export class SlurmClusterReconciler implements Reconciler {
       if (info.slurmVersion) draft.status.slurmVersion = info.slurmVersion;
       draft.status.partitions = info.partitions.map(partitionStatus);
       draft.probed();
-      draft.condition(
+      draft.set(
         ClusterConditionType.Ready,
         'True',
         ConditionReason.Connected,
@@ -189,8 +189,8 @@ export class SlurmClusterReconciler implements Reconciler {
         'ClusterNotReady',
         `${failure.reason}: ${failure.message}`,
       );
-      draft.condition(ClusterConditionType.Ready, 'False', failure.reason, failure.message);
-      draft.condition(
+      draft.set(ClusterConditionType.Ready, 'False', failure.reason, failure.message);
+      draft.set(
         ClusterConditionType.MonitoringReady,
         'False',
         ConditionReason.ClusterNotReady,
@@ -272,7 +272,7 @@ export class SlurmClusterReconciler implements Reconciler {
     if (!session) {
       const parsed = parseSlurmCluster(object);
       if (parsed.ok) {
-        const draft = new StatusDraft(object, this.deps.clock);
+        const draft = new ClusterStatusDraft(object, this.deps.clock);
         session = await this.connect(object, parsed.value.spec, clusterKey, draft, context);
       }
     }
@@ -290,8 +290,8 @@ export class SlurmClusterReconciler implements Reconciler {
           `cancelled job(s) ${[...ids].join(', ')}`,
         );
     } else if (!forced) {
-      const draft = new StatusDraft(object, this.deps.clock);
-      draft.condition(
+      const draft = new ClusterStatusDraft(object, this.deps.clock);
+      draft.set(
         ClusterConditionType.Ready,
         'False',
         ConditionReason.Deleting,
@@ -309,7 +309,8 @@ export class SlurmClusterReconciler implements Reconciler {
   private async write(object: SlurmClusterObject, draft: StatusDraft): Promise<void> {
     const result = await this.deps.status.writeStatus(object, draft.finish());
     if (!result.written) return;
-    for (const change of draft.transitions) {
+    // Events for status flips only: a SlurmCluster's reasons move with every reconnect attempt.
+    for (const change of draft.transitions.filter((transition) => transition.flipped)) {
       await this.deps.events.record(
         object,
         change.status === 'True' ? 'Normal' : 'Warning',
@@ -342,40 +343,19 @@ function monitoringTag(object: SlurmClusterObject): string {
   return `ibo-mon-${object.metadata?.uid ?? object.metadata?.name ?? 'unknown'}`;
 }
 
-/** The status this reconcile wants, computed on a copy; written once at the end. */
-class StatusDraft {
-  readonly status: SlurmClusterStatus;
-  readonly transitions: Condition[] = [];
-
-  constructor(
-    private readonly object: SlurmClusterObject,
-    private readonly clock: Clock,
-  ) {
-    this.status = structuredClone(object.status ?? {});
-  }
-
-  condition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string): void {
-    const result = setCondition(
-      this.status.conditions,
-      { type, status, reason, message, observedGeneration: this.object.metadata?.generation ?? 0 },
-      this.clock.now(),
-    );
-    this.status.conditions = result.conditions as Condition[];
-    if (result.transitioned) {
-      const condition = result.conditions.find((c) => c.type === type);
-      if (condition) this.transitions.push(condition as Condition);
-    }
+/** The SlurmCluster status this reconcile wants: the runtime's StatusDraft plus the probe time. */
+class ClusterStatusDraft extends StatusDraft<SlurmClusterStatus> {
+  constructor(object: SlurmClusterObject, clock: Clock) {
+    super(object.status, object.metadata?.generation ?? 0, () => clock.now());
   }
 
   /** lastProbeTime moves at most every few minutes, so a steady cluster causes no status writes. */
   probed(): void {
     const last = this.status.lastProbeTime ? Date.parse(this.status.lastProbeTime) : 0;
-    if (this.clock.now() - last >= PROBE_TIME_REFRESH_MS)
-      this.status.lastProbeTime = toKubeTime(this.clock.now());
+    if (this.now() - last >= PROBE_TIME_REFRESH_MS) this.status.lastProbeTime = toKubeTime(this.now());
   }
 
   finish(): SlurmClusterStatus {
-    this.status.observedGeneration = this.object.metadata?.generation ?? 0;
     if (this.status.monitoring === undefined) delete this.status.monitoring;
     return this.status;
   }
