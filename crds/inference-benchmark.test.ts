@@ -28,6 +28,7 @@ describe('InferenceBenchmark spec defaults', () => {
         maxTokens: 256,
         warmupRequests: 0,
         requestTimeoutSeconds: 300,
+        maxErrorRate: 0.05,
         mode: 'closed',
       },
       server: { engine: 'ollama', maxLoadedModels: 1 },
