@@ -30,6 +30,14 @@ export const OllamaJobOptions = z.object({
   model: z.string().min(1),
   /** Seconds to wait for Ollama to listen before the job gives up. */
   readyTimeoutSeconds: z.number().int().min(1).default(300),
+  /**
+   * Where the job reports its model preparation, one JSON object (Ollama's own pull progress lines, then
+   * `{"status":"ready"}`): the job pulls and loads its model itself, so an SSH reconnect or an operator
+   * restart costs the pull nothing. Without it the job only serves (the operator prepares the model).
+   */
+  modelStateFile: z.string().startsWith('/').optional(),
+  /** Pull over plain HTTP (a registry on the cluster's own network, like `ollama pull --insecure`). */
+  insecureRegistry: z.boolean().default(false),
 });
 export type OllamaJobOptions = z.input<typeof OllamaJobOptions>;
 
@@ -75,10 +83,47 @@ export function ollamaJobScript(input: OllamaJobOptions): string {
     `ibo_wait_tcp "$${HOST_VAR}" "$IBO_PORT" ${opts.readyTimeoutSeconds}`,
     nodeExporterBlock(node.register),
     dcgmBlock(opts.runtime.gpu ?? false, dcgm.register),
-    // Last: the endpoint file tells the operator everything of this job is up.
+    opts.modelStateFile ? modelPreparation(opts.modelStateFile, opts.model, opts.insecureRegistry) : '',
+    // Last: the endpoint file tells the operator everything of this job is up (and the model loaded).
     `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
     'echo "ollama listens on $OLLAMA_HOST"',
     superviseTail(),
+  ].join('\n');
+}
+
+/**
+ * The job prepares its own model through Ollama's API: nothing to do when `/api/show` knows it, else a
+ * streamed `/api/pull` whose progress lines go to the state file (at most once a second, and always the
+ * last one), then a load into memory (`/api/generate` without a prompt), then `{"status":"ready"}`. A
+ * pull that ends without Ollama's "success" leaves its last line (Ollama's error) in the state file and
+ * ends the job with exit code 3, so the operator can name the model and the error.
+ */
+export function modelPreparation(stateFile: string, model: string, insecure: boolean): string {
+  const state = shellQuote(stateFile);
+  const show = shellQuote(JSON.stringify({ model }));
+  const pull = shellQuote(JSON.stringify({ model, stream: true, ...(insecure ? { insecure: true } : {}) }));
+  const api = '"http://$OLLAMA_HOST/api';
+  return [
+    `ibo_write_atomic ${state} '{"status":"checking"}'`,
+    `if [ "$(curl -sS -o /dev/null -w '%{http_code}' -X POST ${api}/show" -d ${show} || true)" != 200 ]; then`,
+    "  IBO_PULL_LAST='' IBO_PULL_WRITTEN=-1",
+    '  while IFS= read -r line; do',
+    '    [ -n "$line" ] || continue',
+    '    IBO_PULL_LAST=$line',
+    '    if (( SECONDS != IBO_PULL_WRITTEN )); then',
+    `      ibo_write_atomic ${state} "$line"`,
+    '      IBO_PULL_WRITTEN=$SECONDS',
+    '    fi',
+    `  done < <(curl -sS -N -X POST ${api}/pull" -d ${pull} 2>&1 || echo '{"error":"the Ollama API did not answer the pull"}')`,
+    `  ibo_write_atomic ${state} "$IBO_PULL_LAST"`,
+    `  if [[ $IBO_PULL_LAST != *'"status":"success"'* ]]; then`,
+    `    echo "pulling ${model.replace(/[^A-Za-z0-9._:/@-]/g, '_')} failed: $IBO_PULL_LAST" >&2`,
+    '    exit 3',
+    '  fi',
+    'fi',
+    `curl -sS -o /dev/null -X POST ${api}/generate" -d ${show} || true`,
+    `ibo_write_atomic ${state} '{"status":"ready"}'`,
+    '',
   ].join('\n');
 }
 

@@ -38,6 +38,27 @@ describe('job scripts as text', () => {
     bashSyntaxOk(script);
   });
 
+  it('prepares its own model when given a state file: show, else a streamed pull into the file, a load, then ready', () => {
+    const script = ollama({ modelStateFile: '/w/benchmarks/b/server.model.json' });
+    expect(script).toContain(`'{"model":"gemma3:270m"}'`);
+    expect(script).toContain(`'{"model":"gemma3:270m","stream":true}'`);
+    expect(script).toContain('/api/pull');
+    expect(script).toContain(`ibo_write_atomic '/w/benchmarks/b/server.model.json' '{"status":"ready"}'`);
+    // The endpoint is written only once the model is ready.
+    expect(script.indexOf('{"status":"ready"}')).toBeLessThan(
+      script.indexOf("ibo_write_atomic '/w/benchmarks/b/ollama.endpoint'"),
+    );
+    expect(ollama({ modelStateFile: '/s', insecureRegistry: true })).toContain('"insecure":true');
+    expect(ollama()).not.toContain('/api/pull');
+    bashSyntaxOk(script);
+  });
+
+  it('keeps a hostile model name out of the shell in the model preparation', () => {
+    const script = ollama({ modelStateFile: '/s', model: hostile });
+    bashSyntaxOk(script);
+    expect(script).not.toContain("touch /tmp/pwned-ibo-script; echo '$(id)");
+  });
+
   it('runs Ollama under apptainer with --nv and the model folder bound on GPU jobs', () => {
     const script = ollama({ runtime: { runtime: 'apptainer', gpu: true, binds: ['/w'] } });
     expect(script).toContain(
