@@ -306,7 +306,7 @@ export class SlurmClusterReconciler implements Reconciler {
     return undefined;
   }
 
-  private async write(object: SlurmClusterObject, draft: StatusDraft): Promise<void> {
+  private async write(object: SlurmClusterObject, draft: ClusterStatusDraft): Promise<void> {
     const result = await this.deps.status.writeStatus(object, draft.finish());
     if (!result.written) return;
     // Events for status flips only: a SlurmCluster's reasons move with every reconnect attempt.
