@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
+import { keyToString } from './reconciler.js';
 import { mergePatchOptions } from './status-writer.js';
 
 /**
@@ -45,11 +46,10 @@ export class EventRecorder {
   async record(object: EventTarget, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = object.metadata?.namespace ?? 'default';
     const objectName = object.metadata?.name ?? '';
+    const objectKey = keyToString({ namespace, name: objectName });
     const text =
       message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message;
-    const dedupeKey = [object.metadata?.uid ?? `${namespace}/${objectName}`, type, reason, text].join(
-      '\u0000',
-    );
+    const dedupeKey = [object.metadata?.uid ?? objectKey, type, reason, text].join('\u0000');
     const now = new Date(this.clock.now());
     try {
       const previous = this.remembered.get(dedupeKey);
@@ -101,7 +101,7 @@ export class EventRecorder {
       this.logger.warn(
         {
           reason,
-          object: `${namespace}/${objectName}`,
+          object: objectKey,
           err: error instanceof Error ? error.message : String(error),
         },
         'could not record an Event',

@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, sleep, systemClock } from './clock.js';
 import type { OperatorMetrics } from './metrics.js';
+import { keyToString } from './reconciler.js';
 
 /**
  * Lease-based leader election on coordination.k8s.io/v1, after client-go's tools/leaderelection.
@@ -114,7 +115,7 @@ export class LeaderElector {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.logger.child({
-      lease: `${options.namespace}/${options.name}`,
+      lease: keyToString(options),
       identity: this.identity,
     });
   }

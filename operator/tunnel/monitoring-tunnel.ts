@@ -2,6 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionState, SshConnectionOptions } from '../../slurm-bridge/ssh/connection.js';
 import { type ForwardTarget, type LocalListener, listenLocal } from '../../slurm-bridge/ssh/tunnel.js';
+import { backoffDelayMs } from '../runtime/backoff.js';
+import { keyOf } from '../runtime/reconciler.js';
 import {
   connectionIdentity,
   formatTarget,
@@ -128,7 +130,7 @@ export class MonitoringTunnel {
     if (!problem && !anyTarget) problem = 'the SlurmCluster status has no monitoring endpoints yet';
     return {
       ready: problem === null,
-      cluster: this.cluster ? `${this.cluster.metadata.namespace}/${this.cluster.metadata.name}` : null,
+      cluster: this.cluster ? keyOf(this.cluster) : null,
       ssh,
       grafana: formatTarget(this.targets.grafana),
       prometheus: formatTarget(this.targets.prometheus),
@@ -237,7 +239,11 @@ export class MonitoringTunnel {
   private scheduleRebuild(): void {
     if (this.stopped || this.rebuildTimer) return;
     const { initial, max } = this.options.rebuildDelayMs ?? { initial: 2_000, max: 60_000 };
-    const delay = Math.min(max, initial * 2 ** this.rebuildFailures);
+    const delay = backoffDelayMs(this.rebuildFailures + 1, {
+      baseDelayMs: initial,
+      maxDelayMs: max,
+      jitter: 0,
+    });
     this.rebuildFailures += 1;
     this.rebuildTimer = setTimeout(() => {
       this.rebuildTimer = undefined;
