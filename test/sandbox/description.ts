@@ -25,7 +25,14 @@ export const HpcSandbox = z.object({
     partitions: z.array(z.string()),
     /** Folder (owned by the ssh user) where tests and jobs put job output. */
     jobOutputDir: z.string(),
+    /** slurmdbd on MariaDB: sacct knows finished jobs after slurmctld purged them. Absent before that. */
+    accounting: z.object({ storage: z.literal('slurmdbd'), dbdPort: z.number().int() }).optional(),
   }),
+  /**
+   * First on the login user's PATH for SSH commands, empty unless a test put wrappers there
+   * (test/support/login-faults.ts). Optional only so that a description written before it still reads.
+   */
+  loginFaultDir: z.string().optional(),
   /** Remote work dir a SlurmCluster would use (owned by the ssh user). */
   workDir: z.string(),
   ollama: z.object({

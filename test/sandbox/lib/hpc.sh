@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # The HPC half of the sandbox: munge, slurmctld + slurmd (one node, partitions cpu and gpu, 4 fake GPUs),
-# an OpenSSH login node for an unprivileged user, Ollama + gemma3:270m and the Prometheus stack on the
-# jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
+# accounting (slurmdbd on MariaDB, so sacct knows finished jobs after slurmctld purged them), an OpenSSH
+# login node for an unprivileged user, Ollama + gemma3:270m and the Prometheus stack on the jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
 # checks and rewrites the description.
 #
-# Everything listens on 127.0.0.1 except slurmctld and slurmd: Slurm 22.05 has no setting that binds them
-# to one address, so they listen on 0.0.0.0 (ports IBO_SLURMCTLD_PORT / IBO_SLURMD_PORT).
+# Everything listens on 127.0.0.1 except slurmctld, slurmd and slurmdbd: Slurm 22.05 has no setting that
+# binds them to one address (slurmdbd's DbdAddr only names it), so they listen on 0.0.0.0 (ports
+# IBO_SLURMCTLD_PORT / IBO_SLURMD_PORT / IBO_SLURMDBD_PORT). MariaDB binds 127.0.0.1 (IBO_MARIADB_PORT).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 templates=$(cd "$here/../hpc" && pwd)
@@ -22,6 +23,8 @@ SSH_PORT=${IBO_SSH_PORT:-2222}
 SSH_USER=${IBO_SSH_USER:-hpcuser}
 SLURMCTLD_PORT=${IBO_SLURMCTLD_PORT:-6817}
 SLURMD_PORT=${IBO_SLURMD_PORT:-6818}
+SLURMDBD_PORT=${IBO_SLURMDBD_PORT:-6819}
+MARIADB_PORT=${IBO_MARIADB_PORT:-3306}
 CLUSTER_NAME=ibo-sandbox # never change it: a state folder of another cluster name is fatal to slurmctld
 PARTITIONS=(cpu gpu)
 
@@ -38,13 +41,19 @@ GEMMA_PYPI_VERSION=1.0.0
 
 SLURM_DIR=$HPC_DIR/slurm
 SLURM_ETC=/etc/slurm
+MARIADB_DIR=$HPC_DIR/mariadb
+SLURMDBD_DIR=$HPC_DIR/slurmdbd
 SSHD_DIR=$HPC_DIR/sshd
 CLIENT_DIR=$HPC_DIR/client
 # Binaries jobs run must be readable by the ssh user; the build cache under /root is not (mode 700).
 INSTALL_DIR=/usr/local/lib/inference-benchmark-operator
 REMOTE_PATH=/usr/local/bin:/usr/bin:/bin
+# First on the login user's PATH for SSH commands (sshd PermitUserEnvironment PATH + ~/.ssh/environment) and
+# empty by default: tests drop failing or slow wrappers of squeue, sbatch, ... there to make the login node
+# misbehave without touching the rest of the machine (test/support/login-faults.ts). `up` empties it.
+FAULT_DIR=$HPC_DIR/login-faults
 
-HPC_APT_PACKAGES=(munge slurmctld slurmd slurm-client openssh-server prometheus prometheus-pushgateway
+HPC_APT_PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server prometheus prometheus-pushgateway
   prometheus-node-exporter curl jq lua5.1 shellcheck nlohmann-json3-dev libstb-dev gcc g++ python3-pip)
 
 [[ $EUID -eq 0 ]] || die "run as root (the sandbox creates a user, /etc/slurm and daemons)"
@@ -204,6 +213,95 @@ phase_munge() {
 }
 munge_works() { munge -n </dev/null | unmunge >/dev/null 2>&1; }
 
+# ---------------------------------------------------------------------------------------------- accounting
+# MariaDB for slurmdbd only, started by hand (no systemd) from its own data dir under $MARIADB_DIR, so a
+# MariaDB of the machine (/var/lib/mysql) is never touched. The data dir and the password survive `down`.
+mariadb_running() { pidfile_alive "$MARIADB_DIR/mariadbd.pid" mariadbd; }
+mariadb_answers() { mariadb-admin --no-defaults --socket="$MARIADB_DIR/mysqld.sock" ping >/dev/null 2>&1; }
+mariadb_sql() { mariadb --no-defaults --socket="$MARIADB_DIR/mysqld.sock" -N -B -e "$1"; }
+slurmdbd_running() { pidfile_alive "$SLURMDBD_DIR/slurmdbd.pid" slurmdbd; }
+# sacctmgr reaches slurmdbd through slurm.conf's AccountingStorageHost/Port.
+slurmdbd_answers() { timeout 10 sacctmgr -n -P show cluster format=cluster >/dev/null 2>&1; }
+
+# Closes every descriptor above stderr in this (sub)shell, before it execs a daemon that does not do so.
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd/"*; do
+    fd=${fd##*/}
+    ((fd > 2)) && eval "exec $fd>&-"
+  done
+  return 0
+}
+
+phase_mariadb() {
+  install -d -o mysql -g mysql -m 0750 "$MARIADB_DIR"
+  local changed=no pid
+  render "$templates/mariadb.cnf.in" "$MARIADB_DIR/my.cnf" "MARIADB_DIR=$MARIADB_DIR" \
+    "MARIADB_PORT=$MARIADB_PORT" && changed=yes
+  # The stamp is written only after a complete initialisation; a half-made data dir is made again.
+  if [[ ! -e $MARIADB_DIR/data/.ibo-initialised ]]; then
+    mariadb_running && stop_pidfile "$MARIADB_DIR/mariadbd.pid" mariadbd 30
+    rm -rf "$MARIADB_DIR/data"
+    mariadb-install-db --no-defaults --user=mysql --datadir="$MARIADB_DIR/data" \
+      --auth-root-authentication-method=socket --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 ||
+      die "mariadb-install-db failed; see $MARIADB_DIR/install.log"
+    touch "$MARIADB_DIR/data/.ibo-initialised"
+  fi
+  if [[ $changed == yes ]] && mariadb_running; then stop_pidfile "$MARIADB_DIR/mariadbd.pid" mariadbd 30; fi
+  if ! mariadb_running; then
+    port_owned_by "$MARIADB_PORT" mariadbd || die "port $MARIADB_PORT is taken; set IBO_MARIADB_PORT"
+    # mariadbd has no daemon mode: setsid detaches it from this script, and its own pid file names it. It
+    # must not inherit other open files: `flock LOCK sandbox up` would leave it holding the tests' lock.
+    (close_inherited_fds && exec setsid /usr/sbin/mariadbd --defaults-file="$MARIADB_DIR/my.cnf" \
+      </dev/null >>"$MARIADB_DIR/stdout.log" 2>&1) &
+    wait_until 60 mariadb_answers || die "mariadbd did not answer; see $MARIADB_DIR/mariadbd.log"
+  fi
+  wait_until 10 mariadb_running || die "mariadbd runs but wrote no pid file in $MARIADB_DIR"
+  pid=$(pid_from_file "$MARIADB_DIR/mariadbd.pid")
+  record_pid mariadb "$pid" mariadbd
+}
+
+phase_slurmdbd() {
+  install -d -o slurm -g slurm -m 0750 "$SLURMDBD_DIR"
+  local pass_file=$SLURMDBD_DIR/storage-pass pass changed=no
+  # One random password, kept across runs (hex: nothing to quote in SQL or slurmdbd.conf).
+  if [[ ! -s $pass_file ]]; then
+    (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$pass_file.tmp") && mv -f "$pass_file.tmp" "$pass_file"
+  fi
+  pass=$(cat "$pass_file")
+  mariadb_sql "CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$pass';
+    ALTER USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$pass';
+    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';" || die "cannot create the slurmdbd database user"
+  # slurmdbd refuses a slurmdbd.conf that others may read: render it with a private umask.
+  (umask 077 && render "$templates/slurmdbd.conf.in" "$SLURM_ETC/slurmdbd.conf" "SLURMDBD_PORT=$SLURMDBD_PORT" \
+    "SLURMDBD_DIR=$SLURMDBD_DIR" "MARIADB_PORT=$MARIADB_PORT" "STORAGE_PASS=$pass") && changed=yes
+  chown slurm:slurm "$SLURM_ETC/slurmdbd.conf" && chmod 0600 "$SLURM_ETC/slurmdbd.conf"
+  if [[ $changed == yes ]] && slurmdbd_running; then stop_pidfile "$SLURMDBD_DIR/slurmdbd.pid" slurmdbd 15; fi
+  if ! slurmdbd_running; then
+    port_owned_by "$SLURMDBD_PORT" slurmdbd || die "port $SLURMDBD_PORT is taken; set IBO_SLURMDBD_PORT"
+    /usr/sbin/slurmdbd
+    wait_until 30 slurmdbd_running || die "slurmdbd did not start; see $SLURMDBD_DIR/slurmdbd.log"
+  fi
+  record_pid slurmdbd "$(pid_from_file "$SLURMDBD_DIR/slurmdbd.pid")" slurmdbd
+}
+
+# After slurm.conf names slurmdbd (sacctmgr finds it there) and before slurmctld starts, so the controller
+# registers into a known cluster. Associations are not enforced (no AccountingStorageEnforce): every user
+# and any --account may still submit, as before accounting.
+register_cluster() {
+  # The first start of slurmdbd creates the tables, which takes a few seconds.
+  wait_until 60 slurmdbd_answers || die "slurmdbd does not answer sacctmgr; see $SLURMDBD_DIR/slurmdbd.log"
+  if ! sacctmgr -n -P show cluster format=cluster | grep -qx -- "$CLUSTER_NAME"; then
+    sacctmgr -i add cluster "$CLUSTER_NAME" >/dev/null || die "sacctmgr could not add cluster $CLUSTER_NAME"
+  fi
+}
+
+stop_accounting_daemons() {
+  stop_pidfile "$SLURMDBD_DIR/slurmdbd.pid" slurmdbd 15
+  stop_pidfile "$MARIADB_DIR/mariadbd.pid" mariadbd 30
+  rm -f "$PID_DIR/slurmdbd.pid" "$PID_DIR/mariadb.pid"
+}
+
 # ---------------------------------------------------------------------------------------------- slurm
 # proctrack/cgroup kills processes that escaped the job's process tree (double forks); it needs cgroup v1
 # controllers here. Elsewhere fall back to linuxproc, which only follows parent links.
@@ -244,7 +342,7 @@ phase_slurm() {
   # Memory is not consumable (CR_Core); RealMemory only bounds --mem. Leave 1 GiB to the system.
   real_mem=$(($(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo) - 1024))
   local subst=("CLUSTER_NAME=$CLUSTER_NAME" "SLURMCTLD_PORT=$SLURMCTLD_PORT" "SLURMD_PORT=$SLURMD_PORT"
-    "PROCTRACK=$proctrack" "SLURM_DIR=$SLURM_DIR" "REAL_MEMORY_MB=$real_mem")
+    "SLURMDBD_PORT=$SLURMDBD_PORT" "PROCTRACK=$proctrack" "SLURM_DIR=$SLURM_DIR" "REAL_MEMORY_MB=$real_mem")
   render "$templates/slurm.conf.in" "$SLURM_ETC/slurm.conf" "${subst[@]}" && changed=yes
   render "$templates/gres.conf.in" "$SLURM_ETC/gres.conf" "${subst[@]}" && changed=yes
   render "$templates/cgroup.conf.in" "$SLURM_ETC/cgroup.conf" && changed=yes
@@ -252,6 +350,7 @@ phase_slurm() {
     log "slurm configuration changed; restarting the daemons"
     stop_slurm_daemons
   fi
+  register_cluster
   if ! slurmctld_running; then
     port_owned_by "$SLURMCTLD_PORT" slurmctld || die "port $SLURMCTLD_PORT is taken; set IBO_SLURMCTLD_PORT"
     /usr/sbin/slurmctld
@@ -283,6 +382,19 @@ stop_slurm_daemons() {
 # ---------------------------------------------------------------------------------------------- sshd
 sshd_running() { pidfile_alive "$SSHD_DIR/sshd.pid" sshd; }
 
+# The fault dir comes first on the PATH of every SSH command (sshd reads ~/.ssh/environment; only PATH is
+# accepted). The file is root's, so the login user cannot change it; the dir is the user's, so tests put
+# wrappers there over SSH like any file on a login node. A wrapper a killed test left behind is removed.
+phase_login_faults() {
+  install -d -o "$SSH_USER" -g "$SSH_USER" -m 0755 "$FAULT_DIR"
+  find "$FAULT_DIR" -mindepth 1 -delete
+  local env_file=$USER_HOME/.ssh/environment content
+  content="PATH=$FAULT_DIR:$REMOTE_PATH"
+  if [[ "$(cat "$env_file" 2>/dev/null)" != "$content" ]]; then
+    printf '%s\n' "$content" >"$env_file.tmp" && chmod 0644 "$env_file.tmp" && mv -f "$env_file.tmp" "$env_file"
+  fi
+}
+
 phase_sshd() {
   phase_user
   install -d -m 0700 "$SSHD_DIR" "$CLIENT_DIR"
@@ -294,6 +406,7 @@ phase_sshd() {
   printf '[%s]:%s %s\n' "$SSH_HOST" "$SSH_PORT" "$(cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub")" \
     >"$CLIENT_DIR/known_hosts"
   install -d -m 0755 /run/sshd
+  phase_login_faults
   local changed=no
   render "$templates/sshd_config.in" "$SSHD_DIR/sshd_config" "SSH_PORT=$SSH_PORT" "SSHD_DIR=$SSHD_DIR" \
     "SSH_USER=$SSH_USER" && changed=yes
@@ -321,6 +434,7 @@ phase_description() {
     --arg key "$CLIENT_DIR/id_ed25519" --arg knownHosts "$CLIENT_DIR/known_hosts" \
     --arg pidFile "$SSHD_DIR/sshd.pid" --arg configPath "$SSHD_DIR/sshd_config" \
     --arg cluster "$CLUSTER_NAME" --arg version "$version" --argjson partitions "$partitions" \
+    --argjson dbdPort "$SLURMDBD_PORT" --arg faultDir "$FAULT_DIR" \
     --arg jobOutputDir "$JOB_OUTPUT_DIR" --arg workDir "$WORK_DIR" \
     --arg modelsDir "$MODELS_DIR" --arg model "$MODEL" \
     --arg ollama "$(remote_bin ollama)" --arg prometheus "$(remote_bin prometheus)" \
@@ -329,7 +443,9 @@ phase_description() {
     '{
       ssh: { host: $host, port: $port, user: $user, privateKeyPath: $key, knownHostsPath: $knownHosts,
              pidFile: $pidFile, configPath: $configPath },
-      slurm: { clusterName: $cluster, version: $version, partitions: $partitions, jobOutputDir: $jobOutputDir },
+      slurm: { clusterName: $cluster, version: $version, partitions: $partitions, jobOutputDir: $jobOutputDir,
+               accounting: { storage: "slurmdbd", dbdPort: $dbdPort } },
+      loginFaultDir: $faultDir,
       workDir: $workDir,
       ollama: { modelsDir: $modelsDir, model: $model },
       bin: { ollama: $ollama, prometheus: $prometheus, promtool: $promtool, pushgateway: $pushgateway,
@@ -348,6 +464,8 @@ cmd_up() {
   phase_begin user; phase_user; phase_end
   phase_begin model; phase_model; phase_end
   phase_begin munge; phase_munge; phase_end
+  phase_begin mariadb; phase_mariadb; phase_end
+  phase_begin slurmdbd; phase_slurmdbd; phase_end
   phase_begin slurm; phase_slurm; phase_end
   phase_begin sshd; phase_sshd; phase_end
   phase_begin description; phase_description; phase_end
@@ -370,6 +488,8 @@ cmd_down() {
     wait_until 60 no_user_jobs || log "jobs still listed after 60 s: $(squeue -h -u "$SSH_USER" -o '%i:%T' | tr '\n' ' ')"
   fi
   stop_slurm_daemons
+  # After slurmctld, which sends its last job records to slurmdbd (and keeps them in its state if it cannot).
+  stop_accounting_daemons
   stop_pidfile "$SSHD_DIR/sshd.pid" sshd 10
   rm -f "$PID_DIR/sshd.pid"
   local f pid program
@@ -405,6 +525,8 @@ cmd_status() {
   report munged running stopped munged_running
   report slurmctld "running (pid $(pid_from_file "$SLURM_DIR/slurmctld.pid" || true), port $SLURMCTLD_PORT)" stopped slurmctld_running
   report slurmd "running (pid $(pid_from_file "$SLURM_DIR/slurmd.pid" || true), port $SLURMD_PORT)" stopped slurmd_running
+  report mariadb "running (pid $(pid_from_file "$MARIADB_DIR/mariadbd.pid" || true), 127.0.0.1:$MARIADB_PORT)" stopped mariadb_running
+  report slurmdbd "running (pid $(pid_from_file "$SLURMDBD_DIR/slurmdbd.pid" || true), port $SLURMDBD_PORT)" stopped slurmdbd_running
   report sshd "running (pid $(pid_from_file "$SSHD_DIR/sshd.pid" || true), $SSH_HOST:$SSH_PORT)" stopped sshd_running
   report model "$MODEL imported in $MODELS_DIR" "$MODEL missing" model_imported
   if slurmctld_running; then
