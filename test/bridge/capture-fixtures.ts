@@ -1,11 +1,14 @@
 /**
  * Captures real Slurm outputs from the sandbox into slurm-bridge/fixtures/, using exactly the commands the
  * client runs. Run: npx tsx test/bridge/capture-fixtures.ts   (takes ~2 minutes: it waits for a TIMEOUT)
+ * With `--accounting` it captures only the sacct fixtures (sacct-finished.txt, batch-query-accounting.txt)
+ * and leaves the others, whose job ids the tests name, alone.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { buildBatchQueryCommand } from '../../slurm-bridge/slurm/query.js';
+import { buildSacctCommand } from '../../slurm-bridge/slurm/sacct.js';
 import { buildSbatchCommand } from '../../slurm-bridge/slurm/sbatch.js';
 import { buildClusterInfoCommand } from '../../slurm-bridge/slurm/sinfo.js';
 import { buildSqueueCommand } from '../../slurm-bridge/slurm/squeue.js';
@@ -37,6 +40,42 @@ async function submit(args: string, script: string): Promise<string> {
 function save(name: string, text: string): void {
   writeFileSync(join(out, name), text);
   console.log(`wrote ${name} (${text.length} bytes)`);
+}
+
+if (process.argv.includes('--accounting')) {
+  await captureAccounting();
+  await connection.close();
+  process.exit(0);
+}
+
+/** Finished jobs of every kind as sacct and the batch query (which asks sacct for them) report them. */
+async function captureAccounting(): Promise<void> {
+  const ok = await submit('--job-name=fx-ok', 'echo hello');
+  const fail = await submit('--job-name=fx-fail', 'exit 3');
+  const cancel = await submit('--job-name=fx-cancel', 'sleep 600');
+  const odd = await submit(`--job-name=${shellQuote('odd |~| name; $(id)')}`, 'exit 0');
+  const limit = await submit('--job-name=fx-timeout --time=1', 'sleep 600');
+  const finished = [ok, fail, cancel, odd, limit];
+  await waitFor('the sleepers to run', async () => {
+    const r = await exec(buildSqueueCommand({ ids: [cancel, limit] }));
+    return (r.stdout.match(/RUNNING/g) ?? []).length === 2 ? true : undefined;
+  });
+  await exec(`scancel ${shellQuote(cancel)}`);
+  console.log('waiting for the time limit to kill the timeout job (up to ~2.5 min)');
+  await waitFor(
+    'every job ended in accounting',
+    async () => {
+      const r = await exec(buildSacctCommand(finished));
+      const ended = r.stdout
+        .split('\n')
+        .filter((line) => /\|~\|(COMPLETED|FAILED|CANCELLED|TIMEOUT)/.test(line));
+      return ended.length === finished.length ? true : undefined;
+    },
+    { timeoutMs: 200_000, intervalMs: 3000 },
+  );
+  save('sacct-finished.txt', (await exec(buildSacctCommand(finished))).stdout);
+  save('batch-query-accounting.txt', (await exec(buildBatchQueryCommand([...finished, '999999']))).stdout);
+  console.log(JSON.stringify({ tag, ids: { ok, fail, cancel, odd, limit } }));
 }
 
 const completed = await submit('--job-name=fx-ok', 'echo hello');
