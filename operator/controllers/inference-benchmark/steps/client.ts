@@ -11,9 +11,8 @@ import {
   STARTING_POLL_MS,
   type StepOutcome,
 } from '../context.js';
-import { jobName } from '../run-identity.js';
 import { ensureRole, type RoleDescription } from './ensure-role.js';
-import { placement } from './placement.js';
+import { placement, runJobFields } from './placement.js';
 
 /** The client-service job, as ensureRole needs it (docs/architecture.md#reconcile-pipeline, step 8). */
 export const clientService: RoleDescription = {
@@ -84,7 +83,6 @@ async function clientSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
   });
   return {
     script,
-    name: jobName('client', ctx.namespace, ctx.name),
     ...placement(
       clientService.partition ?? cluster.defaults?.clientPartition,
       slurm.account ?? cluster.defaults?.account,
@@ -93,9 +91,7 @@ async function clientSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
     time: clientService.time,
     memGB: clientService.memGB,
     cpus: clientService.cpus,
-    tag: ctx.run.tag,
-    output: paths.log('client'),
-    workDir: paths.dir,
+    ...runJobFields(ctx, 'client'),
   };
 }
 

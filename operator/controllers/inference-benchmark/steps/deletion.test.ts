@@ -2,18 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { BENCHMARK_FINALIZER, FORCE_DELETE_ANNOTATION } from '../../../../crds/index.js';
 import { condition, harness, job, UID } from '../test-harness.js';
 
+/** A benchmark being deleted, with `extra` metadata (a generation, the force annotation). */
+function deleting(extra: { generation?: number; annotations?: Record<string, string> } = {}) {
+  return harness({
+    metadata: {
+      name: 'bench',
+      namespace: 'team',
+      uid: UID,
+      generation: 1,
+      finalizers: [BENCHMARK_FINALIZER],
+      deletionTimestamp: new Date(),
+      ...extra,
+    },
+  });
+}
+
 describe('deletion', () => {
   it('keeps the finalizer and says how to force removal while the cluster is unreachable during deletion', async () => {
-    const h = harness({
-      metadata: {
-        name: 'bench',
-        namespace: 'team',
-        uid: UID,
-        generation: 1,
-        finalizers: [BENCHMARK_FINALIZER],
-        deletionTimestamp: new Date(),
-      },
-    });
+    const h = deleting();
     h.setSession({ ok: false, reason: 'ClusterNotReady', message: 'SSH down' });
     expect(await h.reconcile()).toEqual({ requeueAfterMs: 10_000 });
     expect(h.finalizerOps).toEqual([]);
@@ -21,33 +27,14 @@ describe('deletion', () => {
   });
 
   it('removes the finalizer without cancelling when an admin forces deletion of an unreachable cluster', async () => {
-    const h = harness({
-      metadata: {
-        name: 'bench',
-        namespace: 'team',
-        uid: UID,
-        generation: 1,
-        finalizers: [BENCHMARK_FINALIZER],
-        deletionTimestamp: new Date(),
-        annotations: { [FORCE_DELETE_ANNOTATION]: 'true' },
-      },
-    });
+    const h = deleting({ annotations: { [FORCE_DELETE_ANNOTATION]: 'true' } });
     h.setSession({ ok: false, reason: 'ClusterNotReady', message: 'SSH down' });
     await h.reconcile();
     expect(h.finalizerOps).toEqual(['remove']);
   });
 
   it('cancels every live job of every run found by tag before removing the finalizer on deletion', async () => {
-    const h = harness({
-      metadata: {
-        name: 'bench',
-        namespace: 'team',
-        uid: UID,
-        generation: 2,
-        finalizers: [BENCHMARK_FINALIZER],
-        deletionTimestamp: new Date(),
-      },
-    });
+    const h = deleting({ generation: 2 });
     h.cluster.jobsByTag.push(
       job('5', 'RUNNING', { comment: `ibo.${UID}.g1` }),
       job('6', 'PENDING', { comment: `ibo.${UID}.g2` }),

@@ -12,9 +12,9 @@ import {
   STARTING_POLL_MS,
   type StepOutcome,
 } from '../context.js';
-import { jobName, normalizeModelName } from '../run-identity.js';
+import { normalizeModelName } from '../run-identity.js';
 import { ensureRole, type RoleDescription } from './ensure-role.js';
-import { placement } from './placement.js';
+import { placement, runJobFields } from './placement.js';
 
 /** The Ollama server job, as ensureRole needs it (docs/architecture.md#reconcile-pipeline, step 7). */
 export const ollamaServer: RoleDescription = {
@@ -100,7 +100,6 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
   });
   return {
     script,
-    name: jobName('server', ctx.namespace, ctx.name),
     ...placement(
       slurm.partition ?? cluster.defaults?.serverPartition,
       slurm.account ?? cluster.defaults?.account,
@@ -111,9 +110,7 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
     nodes: slurm.nodes,
     ...(slurm.cpusPerTask ? { cpus: slurm.cpusPerTask } : {}),
     ...(gpus > 0 ? { gres: `gpu:${gpus}` } : {}),
-    tag: ctx.run.tag,
-    output: paths.log('server'),
-    workDir: paths.dir,
+    ...runJobFields(ctx, 'server'),
   };
 }
 
