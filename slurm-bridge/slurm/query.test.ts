@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildBatchQueryCommand, parseBatchQueryOutput, QUERY_END_MARK } from './query.js';
+import { parseSacctOutput } from './sacct.js';
 
 /**
  * The batch query is shell: these tests run the very command text through `sh -c` (as the SSH layer does)
@@ -67,7 +68,7 @@ const squeueLines = fixture('squeue-mixed.txt').split('\n');
 const squeueLine = (id: string) => squeueLines.find((line) => line.startsWith(`@J|~|${id}|~|`)) ?? '';
 const scontrolLines = fixture('batch-query-mixed.txt').split('\n');
 const scontrolLine = (id: string) => scontrolLines.find((line) => line.startsWith(`JobId=${id} `)) ?? '';
-/** sacct `--parsable2` lines in the pinned field order (see sacct.ts), as the sandbox's slurmdbd prints them. */
+/** sacct `--parsable2` lines in the pinned field order, shaped like the captured sacct-finished.txt. */
 const sacct = {
   completed:
     '15|~|COMPLETED|~|0:0|~|None|~|localhost|~|cpu|~||~|hpcuser|~|1795872592|~|1795872592|~|1795872592|~|UNLIMITED|~|fixture-1795872592244|~|fx-ok',
@@ -214,5 +215,61 @@ describe('batch query output that cannot be trusted', () => {
   it('ignores a running sacct record for a job nobody else knows: it is not found, not running', () => {
     const text = `@A|~|${sacct.lagging}\n${QUERY_END_MARK}\n`;
     expect(parseBatchQueryOutput(['16'], text).notFound).toEqual(['16']);
+  });
+});
+
+describe('sacct and the batch query with accounting (Slurm 22.05.8 + slurmdbd fixtures)', () => {
+  const jobs = parseSacctOutput(fixture('sacct-finished.txt'));
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+
+  it('reads every finished job with its exit code, and keeps who cancelled in the raw state', () => {
+    expect(jobs).toHaveLength(5);
+    expect(byName.get('fx-fail')).toMatchObject({
+      state: 'FAILED',
+      exitCode: 3,
+      failureReason: 'NonZeroExit',
+    });
+    expect(byName.get('fx-cancel')).toMatchObject({
+      state: 'CANCELLED',
+      rawState: 'CANCELLED by 1001',
+      failureReason: 'Cancelled',
+    });
+    expect(byName.get('fx-timeout')).toMatchObject({
+      state: 'TIMEOUT',
+      failureReason: 'Timeout',
+      timeLimit: '00:01:00',
+    });
+    expect(byName.get('fx-ok')).toMatchObject({
+      state: 'COMPLETED',
+      exitCode: 0,
+      failureReason: null,
+      source: 'sacct',
+    });
+  });
+
+  it('keeps a job name that contains the separator, the tag and epoch times', () => {
+    const odd = byName.get('odd |~| name; $(id)');
+    expect(odd).toMatchObject({ state: 'COMPLETED', comment: expect.stringMatching(/^fixture-\d+$/) });
+    expect(odd?.endTime).toBeInstanceOf(Date);
+    expect(byName.get('fx-timeout')?.account).toBeNull();
+  });
+
+  it('prefers sacct for finished jobs in the batch answer, keeps squeue for a COMPLETING one, and ends complete', () => {
+    const text = fixture('batch-query-accounting.txt');
+    const ids = [...jobs.map((job) => job.id), '999999'];
+    const result = parseBatchQueryOutput(ids, text);
+    expect(result.complete).toBe(true);
+    expect(result.notFound).toEqual(['999999']);
+    const answers = [...result.jobs.values()];
+    expect(
+      answers
+        .filter((job) => job.source === 'sacct')
+        .map((job) => job.name)
+        .sort(),
+    ).toEqual(['fx-cancel', 'fx-fail', 'fx-ok', 'odd |~| name; $(id)'].sort());
+    expect(answers.find((job) => job.name === 'fx-timeout')).toMatchObject({
+      state: 'COMPLETING',
+      source: 'squeue',
+    });
   });
 });
