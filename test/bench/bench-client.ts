@@ -6,6 +6,9 @@ import { type StartRunInput, StartRunRequest } from '../../client-service/api-sc
 import { BenchmarkRun } from '../../client-service/engine/benchmark-run.js';
 import { RunPusher } from '../../client-service/engine/run-pusher.js';
 import { distribution } from '../../client-service/metrics.js';
+import { ollamaAnswerReader } from '../../client-service/ollama/answer-reader.js';
+import { type AnswerReaderFactory, emptyCounts } from '../../client-service/ollama/stream-types.js';
+import { openAiAnswerReaders } from '../../client-service/openai/openai-answer-reader.js';
 import { byteSseParser } from '../../client-service/openai/sse-byte-parser.js';
 import { eventSourceParser, type SseParserFactory } from '../../client-service/openai/sse-parser.js';
 import type { GroundTruth, SyntheticConfigInput, SyntheticStats } from '../synthetic-ollama/server.js';
@@ -356,6 +359,62 @@ async function openAiBesideNative(): Promise<void> {
     );
   }
   console.log(`   load average now ${loadAverage()}`);
+  console.log(
+    '   c) the answer reader alone, in this process: 32-token answers fed one chunk per read from memory\n      (no sockets, no HTTP, no instrument), mirrored order',
+  );
+  console.log('   client                          chunks/CPU-s');
+  for (const choice of [...CHOICES, ...[...CHOICES].reverse()]) {
+    console.log(`   ${choice.label.padEnd(31)} ${fmt(readerThroughput(choice), 0)}`);
+  }
+}
+
+/** The bytes of one 32-token answer, one read per chunk, as the synthetic server writes them. */
+function answerReads(protocol: ClientChoice['protocol']): Buffer[] {
+  const words = ['the', ' quick', ' brown', ' fox', ' jumps', ' over', ' a', ' lazy', ' dog', '.'];
+  const reads: string[] = [];
+  for (let i = 0; i < 32; i++) {
+    const word = JSON.stringify(words[i % words.length]);
+    reads.push(
+      protocol === 'ollama'
+        ? `{"model":"synthetic","created_at":"2026-11-28T10:00:00.000Z","response":${word},"done":false}\n`
+        : `data: {"id":"cmpl-1","object":"text_completion","created":1795000000,"model":"synthetic","choices":[{"index":0,"text":${word},"logprobs":null,"finish_reason":null}]}\n\n`,
+    );
+  }
+  reads.push(
+    protocol === 'ollama'
+      ? '{"model":"synthetic","created_at":"2026-11-28T10:00:00.000Z","response":"","done":true,"done_reason":"stop","total_duration":1,"load_duration":1000,"prompt_eval_count":8,"prompt_eval_duration":1,"eval_count":32,"eval_duration":1}\n'
+      : 'data: {"id":"cmpl-1","object":"text_completion","created":1795000000,"model":"synthetic","choices":[{"index":0,"text":"","logprobs":null,"finish_reason":"stop"}]}\n\ndata: {"id":"cmpl-1","object":"text_completion","created":1795000000,"model":"synthetic","choices":[],"usage":{"prompt_tokens":8,"completion_tokens":32,"total_tokens":40}}\n\ndata: [DONE]\n\n',
+  );
+  return reads.map((r) => Buffer.from(r));
+}
+
+/** Chunks (content + one final, as in b) per CPU-second of the reader alone. */
+function readerThroughput(choice: ClientChoice): number {
+  const factory: AnswerReaderFactory =
+    choice.protocol === 'ollama'
+      ? ollamaAnswerReader('generate')
+      : openAiAnswerReaders(choice.sseParser).completions;
+  const reads = answerReads(choice.protocol);
+  // The connection hands over views of one reused buffer: so does this.
+  const scratch = Buffer.alloc(4096);
+  const feed = (answers: number): void => {
+    for (let a = 0; a < answers; a++) {
+      const reader = factory({ sentMs: 0, contentChunkMs: [], doneMs: null }, emptyCounts(), false);
+      for (let i = 0; i < reads.length; i++) {
+        const read = reads[i] as Buffer;
+        read.copy(scratch);
+        reader.push(scratch.subarray(0, read.length), i);
+      }
+      reader.end(reads.length);
+      if (reader.streamError !== null) throw new Error(`${choice.label}: ${reader.streamError}`);
+    }
+  };
+  feed(2000);
+  const answers = QUICK ? 5000 : 20_000;
+  const before = process.cpuUsage();
+  feed(answers);
+  const cpu = process.cpuUsage(before);
+  return (answers * 33) / ((cpu.user + cpu.system) / 1e6);
 }
 
 let syn = await startSynthetic('precise');
