@@ -12,7 +12,6 @@ import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
 import type { ClusterAdmission } from './admission.js';
-import type { ModelPuller } from './model-puller.js';
 import type { OwnedJobFinder } from './owned-jobs.js';
 import type { JobRole, RunIdentity, RunPaths } from './run-identity.js';
 import type { RunMemory } from './run-memory.js';
@@ -57,7 +56,6 @@ export interface BenchmarkReconcilerDeps {
 export interface BenchmarkServices extends BenchmarkReconcilerDeps {
   readonly ownedJobs: OwnedJobFinder;
   readonly newToken: () => string;
-  readonly puller: ModelPuller;
   readonly admission: ClusterAdmission;
   readonly memory: RunMemory;
 }
@@ -147,7 +145,6 @@ export function pendingWhileNothingSubmitted(ctx: RunContext): void {
 /** Drops what this process remembers of a run: caches only, nothing that decides anything. */
 export function forgetRun(services: BenchmarkServices, runId: string): void {
   services.memory.forget(runId);
-  services.puller.forget(runId);
 }
 
 /** The run's end (Succeeded or Failed), as this reconcile computes it or as the apiserver holds it. */

@@ -207,7 +207,7 @@ describe('InferenceBenchmark reconcile', () => {
     h.cluster.runState = 'succeeded';
     await h.reconcile(); // the end is written
     await h.reconcile(); // and read back: settleRun
-    expect(h.reconciler.cacheSizes()).toEqual({ runs: 0, tokens: 0, endpoints: 0, jobs: 0, pulls: 0 });
+    expect(h.reconciler.cacheSizes()).toEqual({ runs: 0, tokens: 0, endpoints: 0, jobs: 0 });
   });
 
   it('forgets every run of a deleted benchmark', async () => {
@@ -222,6 +222,6 @@ describe('InferenceBenchmark reconcile', () => {
     };
     await h.reconcile();
     expect(h.finalizerOps).toEqual(['remove']);
-    expect(h.reconciler.cacheSizes()).toEqual({ runs: 0, tokens: 0, endpoints: 0, jobs: 0, pulls: 0 });
+    expect(h.reconciler.cacheSizes()).toEqual({ runs: 0, tokens: 0, endpoints: 0, jobs: 0 });
   });
 });

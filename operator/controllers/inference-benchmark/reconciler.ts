@@ -30,7 +30,6 @@ import {
   type StepOutcome,
 } from './context.js';
 import { addLogTail } from './jobs.js';
-import { ModelPuller } from './model-puller.js';
 import { squeueOwnedJobFinder } from './owned-jobs.js';
 import { runIdentity } from './run-identity.js';
 import { RunMemory, type RunMemorySizes } from './run-memory.js';
@@ -81,15 +80,14 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       ...deps,
       ownedJobs: deps.ownedJobs ?? squeueOwnedJobFinder,
       newToken: deps.newToken ?? (() => randomBytes(32).toString('base64url')),
-      puller: new ModelPuller(),
       admission: new ClusterAdmission(),
       memory: new RunMemory(),
     };
   }
 
   /** How much this process remembers of runs (the tests check that settled runs leave nothing behind). */
-  cacheSizes(): RunMemorySizes & { pulls: number } {
-    return { ...this.services.memory.sizes(), pulls: this.services.puller.size };
+  cacheSizes(): RunMemorySizes {
+    return this.services.memory.sizes();
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | undefined> {

@@ -39,6 +39,8 @@ export function jobName(role: JobRole, namespace: string, name: string): string 
 export interface RunPaths {
   readonly dir: string;
   readonly serverEndpoint: string;
+  /** The server job's model preparation: Ollama's last pull progress line, then {"status":"ready"}. */
+  readonly serverModelState: string;
   readonly clientEndpoint: string;
   readonly clientToken: string;
   readonly results: string;
@@ -50,6 +52,7 @@ export function runPaths(workDir: string, namespace: string, name: string, runId
   return {
     dir,
     serverEndpoint: posix.join(dir, 'server.endpoint'),
+    serverModelState: posix.join(dir, 'server.model.json'),
     clientEndpoint: posix.join(dir, 'client.endpoint'),
     clientToken: posix.join(dir, 'client.token'),
     results: posix.join(dir, 'results'),

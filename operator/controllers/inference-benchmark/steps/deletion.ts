@@ -74,5 +74,4 @@ export async function handleDeletion(
 function forgetBenchmark(services: BenchmarkServices, object: BenchmarkObject): void {
   const runIdPrefix = `${object.metadata?.uid ?? ''}-g`;
   services.memory.forgetAll(runIdPrefix);
-  services.puller.forgetAll(runIdPrefix);
 }

@@ -24,6 +24,13 @@ export interface RoleDescription extends JobOfRole {
   /** While the job runs but has not written its endpoint yet: the condition's reason, and who is awaited. */
   readonly starting: { readonly reason: string; readonly service: string };
   /**
+   * What the job reports of its own preparation while it runs without an endpoint (the server's model
+   * pull), as the condition's reason and message; undefined when it reports nothing yet.
+   */
+  preparing?(ctx: RunContext): Promise<{ reason: string; message: string } | undefined>;
+  /** The job ended under the run: a better reason and message than its SLURM state, when the job left one. */
+  explainEnd?(ctx: RunContext, jobId: string): Promise<{ reason: string; message: string } | undefined>;
+  /**
    * The job runs and its service listens at `endpoint`: is the role ready? Sets the role's condition and
    * returns "go on" or a halt.
    */
@@ -35,9 +42,23 @@ export async function ensureRole(ctx: RunContext, role: RoleDescription): Promis
   const job = await ensureJob(ctx, role);
   if (job.kind === 'halt') return job.outcome;
   const waiting = checkJobRunning(ctx, role, job.id);
-  if (waiting) return waiting;
+  if (waiting) {
+    if (ctx.logTail?.jobId === job.id && role.explainEnd) {
+      const why = await role.explainEnd(ctx, job.id);
+      if (why) {
+        ctx.draft.fail(role.condition, why.reason, why.message);
+        ctx.logTail = { ...ctx.logTail, reason: why.reason, message: why.message };
+      }
+    }
+    return waiting;
+  }
   const endpoint = await jobEndpoint(ctx, job.id, role.endpointFile(requirePaths(ctx)));
   if (!endpoint) {
+    const preparing = await role.preparing?.(ctx);
+    if (preparing) {
+      progressing(ctx, role.condition, preparing.reason, `SLURM job ${job.id}: ${preparing.message}`);
+      return halt(STARTING_POLL_MS);
+    }
     progressing(
       ctx,
       role.condition,

@@ -1,17 +1,10 @@
+import { z } from 'zod';
 import { BenchmarkConditionType, ConditionReason } from '../../../../crds/index.js';
 import { ollamaJobScript, type SubmitRequest } from '../../../../slurm-bridge/index.js';
 import { targetsDir } from '../../../../slurm-bridge/monitoring/layout.js';
 import type { ClusterSession } from '../../../cluster/types.js';
 import { findCondition } from '../../../runtime/conditions.js';
-import {
-  halt,
-  progressing,
-  type RunContext,
-  requirePaths,
-  requireSession,
-  STARTING_POLL_MS,
-  type StepOutcome,
-} from '../context.js';
+import { type RunContext, requirePaths, requireSession, type StepOutcome } from '../context.js';
 import { normalizeModelName } from '../run-identity.js';
 import { ensureRole, type RoleDescription } from './ensure-role.js';
 import { placement, runJobFields } from './placement.js';
@@ -26,6 +19,8 @@ export const ollamaServer: RoleDescription = {
   starting: { reason: ConditionReason.JobRunning, service: 'Ollama' },
   submitRequest: ollamaSubmitRequest,
   probe: ensureModel,
+  preparing: modelPreparation,
+  explainEnd,
 };
 
 /** The Ollama job: adopt or submit, wait while pending, read its endpoint, make sure the model is there. */
@@ -33,46 +28,71 @@ export function ensureServer(ctx: RunContext): Promise<StepOutcome> {
   return ensureRole(ctx, ollamaServer);
 }
 
-/** The model is listed by Ollama, or a background pull brings it (a reconcile never waits for a download). */
+/**
+ * The job pulls and loads its model itself and says how far it got in a small state file beside its
+ * endpoint (slurm-bridge/scripts/ollama.ts, modelPreparation): an SSH reconnect or an operator restart
+ * costs the pull nothing. The endpoint is written only once the model is loaded.
+ */
 async function ensureModel(ctx: RunContext, endpoint: string, jobId: string): Promise<StepOutcome> {
   const type = BenchmarkConditionType.OllamaModelLoaded;
   if (findCondition(ctx.draft.status.conditions, type)?.status === 'True') return undefined;
-  const { puller } = ctx.services;
-  const session = requireSession(ctx);
   const model = normalizeModelName(ctx.spec.model.name);
-  const tags = await session.fetch(`http://${endpoint}/api/tags`, { timeoutMs: 15_000 });
-  if (!tags.ok) {
-    progressing(
-      ctx,
-      type,
-      ConditionReason.JobRunning,
-      `Ollama at ${endpoint} answered ${tags.status}; retrying`,
-    );
-    return halt(STARTING_POLL_MS);
-  }
-  const listed = ((await tags.json()) as { models?: Array<{ name?: string; model?: string }> }).models ?? [];
-  if (listed.some((entry) => entry.name === model || entry.model === model)) {
-    puller.forget(ctx.run.runId);
-    ctx.draft.set(
-      type,
-      'True',
-      ConditionReason.ModelLoaded,
-      `${model} is available on Ollama ${endpoint} (job ${jobId})`,
-    );
-    return undefined;
-  }
-  const pull = puller.ensure(ctx.run.runId, session, `http://${endpoint}`, model);
-  if (pull.state === 'failed') {
-    ctx.draft.fail(type, ConditionReason.ModelPullFailed, pull.message);
-    return halt();
-  }
-  progressing(
-    ctx,
+  ctx.draft.set(
     type,
-    ConditionReason.ModelPulling,
-    pull.state === 'pulling' ? pull.message : `${model} pulled; checking`,
+    'True',
+    ConditionReason.ModelLoaded,
+    `${model} is loaded on Ollama ${endpoint} (job ${jobId})`,
   );
-  return halt(STARTING_POLL_MS);
+  return undefined;
+}
+
+/** The model state the job wrote, as a condition reason and message (undefined before the first write). */
+async function modelPreparation(ctx: RunContext): Promise<{ reason: string; message: string } | undefined> {
+  const text = await requireSession(ctx).files.readFileIfExists(requirePaths(ctx).serverModelState);
+  if (!text?.trim()) return undefined;
+  return describeModelState(normalizeModelName(ctx.spec.model.name), text);
+}
+
+/** A failed pull leaves Ollama's error in the state file: it names the model, not just "exit code 3". */
+async function explainEnd(ctx: RunContext): Promise<{ reason: string; message: string } | undefined> {
+  const state = await modelPreparation(ctx);
+  return state?.reason === ConditionReason.ModelPullFailed ? state : undefined;
+}
+
+const PullLine = z.object({
+  status: z.string().optional(),
+  error: z.string().optional(),
+  digest: z.string().optional(),
+  total: z.number().optional(),
+  completed: z.number().optional(),
+});
+
+/** Ollama's pull progress line (or the job's own states) as a sentence a person reads. */
+export function describeModelState(model: string, text: string): { reason: string; message: string } {
+  let line: z.infer<typeof PullLine>;
+  try {
+    line = PullLine.parse(JSON.parse(text));
+  } catch {
+    return { reason: ConditionReason.ModelPulling, message: `preparing ${model}` };
+  }
+  if (line.error)
+    return {
+      reason: ConditionReason.ModelPullFailed,
+      message: `pulling ${model} failed: ${line.error.slice(0, 1000)}`,
+    };
+  if (line.status === 'checking')
+    return { reason: ConditionReason.ModelPulling, message: `looking for ${model}` };
+  if (line.status === 'ready' || line.status === 'success')
+    return { reason: ConditionReason.ModelPulling, message: `${model} is there; loading it` };
+  const mb = (bytes: number) => (bytes / 1_000_000).toFixed(0);
+  const progress =
+    line.total && line.completed !== undefined
+      ? `: ${Math.floor((100 * line.completed) / line.total)}% (${mb(line.completed)} of ${mb(line.total)} MB)`
+      : '';
+  return {
+    reason: ConditionReason.ModelPulling,
+    message: `pulling ${model}: ${line.status ?? 'in progress'}${progress}`,
+  };
 }
 
 async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
@@ -83,6 +103,7 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
   const gpus = slurm.gpus ?? 0;
   const script = ollamaJobScript({
     endpointFile: paths.serverEndpoint,
+    modelStateFile: paths.serverModelState,
     targetsDir: targetsDir(session.workDir),
     modelsDir: await modelsDir(ctx, session),
     numParallel: server.numParallel ?? Math.min(workload.clients, 1024),
