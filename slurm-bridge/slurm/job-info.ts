@@ -22,6 +22,7 @@ export interface JobInfo {
   /** Known once the job has finished (scontrol `ExitCode=code:signal`, or sacct's ExitCode). */
   readonly exitCode: number | null;
   readonly exitSignal: number | null;
+  /** From scontrol only: sacct (22.05) has no log paths. Callers that write the logs know them anyway. */
   readonly stdoutPath: string | null;
   readonly stderrPath: string | null;
   readonly failureReason: JobFailureReason | null;

@@ -4,6 +4,7 @@ import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { SlurmClient } from '../../slurm-bridge/slurm/client.js';
 import { isFound, type JobInfo, type JobLookup } from '../../slurm-bridge/slurm/job-info.js';
 import { SbatchError } from '../../slurm-bridge/slurm/sbatch.js';
+import { buildScontrolShowJobCommand, parseScontrolJobs } from '../../slurm-bridge/slurm/scontrol.js';
 import { isTerminal } from '../../slurm-bridge/slurm/states.js';
 import type { ExecFunction, SshConnection } from '../../slurm-bridge/ssh/connection.js';
 import { requireHpc } from '../sandbox/description.js';
@@ -117,7 +118,11 @@ describe('SlurmClient against the sandbox (Slurm 22.05.8)', () => {
     expect(plain.stdout.trim()).toBe('');
     expect(okJob).toMatchObject({ state: 'COMPLETED', exitCode: 0, failureReason: null });
     expect(badJob).toMatchObject({ state: 'FAILED', exitCode: 3, failureReason: 'NonZeroExit' });
-    expect(badJob.stdoutPath).toBe(`${hpc.slurm.jobOutputDir}/finishes-bad-${bad}.out`);
+    // With accounting the final answer comes from sacct, which (in 22.05) has no log paths; scontrol,
+    // asked directly while slurmctld still knows the job, has them.
+    expect(badJob.source).toBe(hpc.slurm.accounting ? 'sacct' : 'scontrol');
+    const described = parseScontrolJobs((await connection.exec(buildScontrolShowJobCommand(bad))).stdout)[0];
+    expect(described?.stdoutPath).toBe(`${hpc.slurm.jobOutputDir}/finishes-bad-${bad}.out`);
     // Cached: asking again costs no remote command, and survives Slurm's MinJobAge purge.
     const before = commandsSent;
     expect((await slurm.queryJobs([bad])).get(bad)).toMatchObject({
