@@ -354,6 +354,15 @@ export const InferenceBenchmarkStatus = z
       .optional()
       .describe('Pending, Queued, Provisioning, Running, Succeeded or Failed. The Ready condition says why.'),
     runId: z.string().max(128).optional().describe("Id of the current run: the object's uid and generation."),
+    admission: z
+      .object({
+        runId: z.string().max(128).describe('The run that holds the place.'),
+        admittedAt: Timestamp.describe('When the place was given.'),
+      })
+      .optional()
+      .describe(
+        "The run's place under its SlurmCluster's maxActiveBenchmarks, written before its first sbatch and cleared when the run ends. Absent while the benchmark waits its turn (phase Queued, reason WaitingForCapacity).",
+      ),
     conditions: Conditions.optional(),
     slurmJobs: z
       .array(BenchmarkSlurmJob)

@@ -126,6 +126,8 @@ export async function startConflictProxy(
     }
     const answer = await send(upstream, method, path, { ...req.headers }, body);
     res.writeHead(answer.statusCode ?? 502, answer.headers);
+    // A watch sends its headers at once and its first event maybe much later: the client waits for them.
+    res.flushHeaders();
     answer.pipe(res);
     // A watch ends when the operator goes away: stop reading from the apiserver then.
     res.on('close', () => answer.destroy());

@@ -1,87 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import { type AdmissionCandidate, ClusterAdmission } from './admission.js';
+import { type AdmissionCandidate, decideAdmission } from './admission.js';
 
-const C = 'team/sandbox';
-
-function candidate(
+const at = (second: number) => Date.parse(`2026-01-01T00:00:${String(second).padStart(2, '0')}Z`);
+const candidate = (
   key: string,
-  createdAt: number,
-  more: Partial<AdmissionCandidate> = {},
-): AdmissionCandidate {
-  return { key, createdAt, runId: `${key}-r1`, holdsJobs: false, settled: false, ...more };
-}
+  second: number,
+  extra: Partial<AdmissionCandidate> = {},
+): AdmissionCandidate => ({
+  key,
+  createdAt: at(second),
+  holdsPlace: false,
+  settled: false,
+  ...extra,
+});
 
-describe('ClusterAdmission', () => {
+describe('decideAdmission', () => {
   it('admits everyone when the cluster sets no limit', () => {
-    const admission = new ClusterAdmission();
-    const all = Array.from({ length: 50 }, (_, i) => candidate(`team/b${i}`, i));
-    expect(all.every((c) => admission.decide(C, c.key, undefined, all).admitted)).toBe(true);
+    expect(decideAdmission(candidate('ns/a', 1), undefined, [])).toEqual({
+      admitted: true,
+      alreadyHeld: false,
+    });
   });
 
-  it('admits at most `limit` at once even when every reconcile asks before any status shows jobs', () => {
-    const admission = new ClusterAdmission();
-    const all = Array.from({ length: 10 }, (_, i) => candidate(`team/b${i}`, i));
-    // Newest first: the order reconciles happen to run in must not matter.
-    const admitted = [...all].reverse().filter((c) => admission.decide(C, c.key, 3, all).admitted);
-    expect(admitted.map((c) => c.key).sort()).toEqual(['team/b0', 'team/b1', 'team/b2']);
+  it('keeps a place that is held, whatever the line', () => {
+    const others = [candidate('ns/b', 0, { holdsPlace: true })];
+    expect(decideAdmission(candidate('ns/a', 1, { holdsPlace: true }), 1, others)).toEqual({
+      admitted: true,
+      alreadyHeld: true,
+    });
+  });
+
+  it('never gives more than `limit` places, whichever benchmark asks first, as long as all see the same objects', () => {
+    const all = ['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e'].map((key, i) => candidate(key, i));
+    // Every benchmark decides on the same (stale) view in which nobody holds a place yet.
+    const admitted = all.filter((self) => decideAdmission(self, 2, all).admitted).map((c) => c.key);
+    expect(admitted).toEqual(['ns/a', 'ns/b']);
+  });
+
+  it('counts a place given but not yet visible as one waiting ahead, so a lagging view waits rather than overfills', () => {
+    // a got the place (its write is not visible to this decider yet), b holds one: c must wait.
+    const view = [candidate('ns/a', 0), candidate('ns/b', 1, { holdsPlace: true })];
+    expect(decideAdmission(candidate('ns/c', 2), 2, view)).toEqual({
+      admitted: false,
+      active: 1,
+      position: 2,
+    });
   });
 
   it('gives the place in line by creation time, then by name', () => {
-    const admission = new ClusterAdmission();
-    const all = [
-      candidate('team/running', 0, { holdsJobs: true }),
-      candidate('team/z', 5),
-      candidate('team/a', 5),
-      candidate('team/late', 9),
+    const view = [candidate('ns/z', 5), candidate('ns/y', 5), candidate('ns/x', 9)];
+    expect(decideAdmission(candidate('ns/y', 5), 1, view).admitted).toBe(true);
+    expect(decideAdmission(candidate('ns/z', 5), 1, view)).toEqual({
+      admitted: false,
+      active: 0,
+      position: 2,
+    });
+  });
+
+  it('does not count settled or deleted benchmarks', () => {
+    const view = [
+      candidate('ns/a', 0, { holdsPlace: true, settled: true }),
+      candidate('ns/b', 1, { settled: true }),
     ];
-    expect(admission.decide(C, 'team/late', 1, all)).toEqual({ admitted: false, active: 1, position: 3 });
-    expect(admission.decide(C, 'team/z', 1, all)).toEqual({ admitted: false, active: 1, position: 2 });
-    expect(admission.decide(C, 'team/a', 1, all)).toEqual({ admitted: false, active: 1, position: 1 });
-  });
-
-  it('does not count settled or deleted benchmarks, and keeps admitting one that already holds jobs', () => {
-    const admission = new ClusterAdmission();
-    const all = [
-      candidate('team/done', 0, { holdsJobs: true, settled: true }),
-      candidate('team/holder', 1, { holdsJobs: true }),
-      candidate('team/next', 2),
-    ];
-    expect(admission.decide(C, 'team/next', 1, all).admitted).toBe(false);
-    expect(admission.decide(C, 'team/holder', 1, all).admitted).toBe(true);
-    expect(admission.decide(C, 'team/next', 2, all).admitted).toBe(true);
-  });
-
-  it('frees the place of a released run before the cache shows it settled, and only for that run', () => {
-    const admission = new ClusterAdmission();
-    const holder = candidate('team/holder', 0, { holdsJobs: true });
-    const next = candidate('team/next', 1);
-    expect(admission.decide(C, next.key, 1, [holder, next]).admitted).toBe(false);
-    expect(admission.release(C, holder.key, holder.runId)).toBe(true);
-    expect(admission.release(C, holder.key, holder.runId)).toBe(false);
-    expect(admission.decide(C, next.key, 1, [holder, next]).admitted).toBe(true);
-    // A spec change gave the holder a new run: it needs (and here holds) a place again.
-    const rerun = { ...holder, runId: 'team/holder-r2' };
-    const third = candidate('team/third', 2);
-    expect(admission.decide(C, third.key, 2, [rerun, next, third]).admitted).toBe(false);
-  });
-
-  it('ends a reservation once its benchmark is gone or forgotten', () => {
-    const admission = new ClusterAdmission();
-    const first = candidate('team/first', 0);
-    const second = candidate('team/second', 1);
-    expect(admission.decide(C, first.key, 1, [first, second]).admitted).toBe(true);
-    expect(admission.decide(C, second.key, 1, [first, second]).admitted).toBe(false);
-    expect(admission.decide(C, second.key, 1, [second]).admitted).toBe(true);
-    admission.forget(C, second.key);
-    const third = candidate('team/third', 2);
-    expect(admission.decide(C, third.key, 1, [third]).admitted).toBe(true);
-  });
-
-  it('keeps clusters apart', () => {
-    const admission = new ClusterAdmission();
-    const a = candidate('team/a', 0);
-    const b = candidate('team/b', 0);
-    expect(admission.decide('team/one', a.key, 1, [a]).admitted).toBe(true);
-    expect(admission.decide('team/two', b.key, 1, [b]).admitted).toBe(true);
+    expect(decideAdmission(candidate('ns/c', 2), 1, view).admitted).toBe(true);
   });
 });

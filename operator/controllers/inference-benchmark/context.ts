@@ -11,7 +11,6 @@ import {
 import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
-import type { ClusterAdmission } from './admission.js';
 import type { OwnedJobFinder } from './owned-jobs.js';
 import type { JobRole, RunIdentity, RunPaths } from './run-identity.js';
 import type { RunMemory } from './run-memory.js';
@@ -56,7 +55,6 @@ export interface BenchmarkReconcilerDeps {
 export interface BenchmarkServices extends BenchmarkReconcilerDeps {
   readonly ownedJobs: OwnedJobFinder;
   readonly newToken: () => string;
-  readonly admission: ClusterAdmission;
   readonly memory: RunMemory;
 }
 

@@ -14,7 +14,6 @@ import {
   type ReconcileResult,
   type Reconciler,
 } from '../../runtime/reconciler.js';
-import { ClusterAdmission } from './admission.js';
 import { clusterKey } from './cluster-ref.js';
 import { commitStatus } from './commit.js';
 import {
@@ -80,7 +79,6 @@ export class InferenceBenchmarkReconciler implements Reconciler {
       ...deps,
       ownedJobs: deps.ownedJobs ?? squeueOwnedJobFinder,
       newToken: deps.newToken ?? (() => randomBytes(32).toString('base64url')),
-      admission: new ClusterAdmission(),
       memory: new RunMemory(),
     };
   }

@@ -60,6 +60,7 @@ export class BenchmarkStatusDraft extends StatusDraft<InferenceBenchmarkStatus> 
       'results',
       'startTime',
       'completionTime',
+      'admission',
     ] as const)
       delete this.status[key];
     this.status.runId = runId;

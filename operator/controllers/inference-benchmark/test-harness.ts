@@ -222,7 +222,10 @@ export interface Harness {
   /** Thrown by the next status write, as the apiserver would (a 409 on a stale read). */
   failNextWrite: Error | undefined;
   setSession(lookup: SessionLookup | 'up'): void;
+  /** One reconcile, then the one the informer would start at once when it wrote a new place in line. */
   reconcile(): Promise<{ requeueAfterMs?: number } | undefined>;
+  /** Exactly one reconcile. */
+  reconcileOnce(): Promise<{ requeueAfterMs?: number } | undefined>;
 }
 
 export function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
@@ -254,7 +257,16 @@ export function harness(overrides: Partial<BenchmarkObject> = {}): Harness {
     setSession(lookup) {
       session = lookup === 'up' ? { ok: true, session: cluster.session() } : lookup;
     },
-    reconcile: () => h.reconciler.reconcile({ namespace: 'team', name: 'bench' }, { log, signal }),
+    reconcileOnce: () => h.reconciler.reconcile({ namespace: 'team', name: 'bench' }, { log, signal }),
+    // The status write of a new place wakes the benchmark through the informer at once; emulate that event.
+    reconcile: async () => {
+      const before = h.object.status?.admission;
+      const result = await h.reconcileOnce();
+      const after = h.object.status?.admission;
+      return after !== undefined && after !== before && before?.runId !== after.runId
+        ? h.reconcileOnce()
+        : result;
+    },
     reconciler: new InferenceBenchmarkReconciler({
       benchmarks: { get: () => h.object, list: () => [h.object, ...h.others] },
       clusters: {

@@ -53,9 +53,50 @@ describe("admit: the cluster's maxActiveBenchmarks", () => {
   it('frees its place when the run settles and wakes the benchmarks of that cluster once', async () => {
     const h = harness();
     h.clusterObject = { metadata: { name: 'sandbox', namespace: 'team' }, spec: { maxActiveBenchmarks: 1 } };
-    h.object = { ...h.object, status: { phase: 'Failed', runId: `${UID}-g1`, slurmJobs: [] } };
+    h.object = {
+      ...h.object,
+      status: {
+        phase: 'Failed',
+        runId: `${UID}-g1`,
+        slurmJobs: [],
+        admission: { runId: `${UID}-g1`, admittedAt: '2026-01-01T00:00:00Z' },
+      },
+    };
     await h.reconcile();
+    expect(h.object.status?.admission).toBeUndefined();
     await h.reconcile();
     expect(h.woken).toEqual(['team/sandbox']);
+  });
+
+  it('writes the place to status before the first sbatch, and submits only on the next reconcile', async () => {
+    const h = harness();
+    h.clusterObject = { metadata: { name: 'sandbox', namespace: 'team' }, spec: { maxActiveBenchmarks: 1 } };
+    expect(await h.reconcileOnce()).toEqual({ requeueAfterMs: 1_000 });
+    expect(h.object.status?.admission).toMatchObject({ runId: `${UID}-g1` });
+    expect(h.cluster.submits).toEqual([]);
+    await h.reconcileOnce();
+    expect(h.cluster.submits).toHaveLength(1);
+  });
+
+  it('a restarted process decides the same from status alone: a place held there is not given twice', async () => {
+    const h = harness();
+    h.clusterObject = { metadata: { name: 'sandbox', namespace: 'team' }, spec: { maxActiveBenchmarks: 1 } };
+    h.object.metadata = { ...h.object.metadata, creationTimestamp: new Date('2026-01-01T00:00:10Z') };
+    // An earlier benchmark got the place from the previous leader; its sbatch has not shown in status yet.
+    h.others = [
+      {
+        metadata: { name: 'first', namespace: 'team', creationTimestamp: new Date('2026-01-01T00:00:00Z') },
+        spec: validSpec,
+        status: {
+          phase: 'Pending',
+          runId: 'r1',
+          admission: { runId: 'r1', admittedAt: '2026-01-01T00:00:01Z' },
+        },
+      },
+    ];
+    await h.reconcile();
+    expect(h.object.status?.admission).toBeUndefined();
+    expect(h.object.status?.phase).toBe('Queued');
+    expect(h.cluster.submits).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@ import {
   ConditionReason,
   TERMINAL_PHASES,
 } from '../../../../crds/index.js';
+import { toKubeTime } from '../../../runtime/conditions.js';
 import { createdAtMs, keyOf } from '../../../runtime/reconciler.js';
-import type { AdmissionCandidate } from '../admission.js';
+import { type AdmissionCandidate, decideAdmission } from '../admission.js';
 import { clusterRefName } from '../cluster-ref.js';
 import {
   type BenchmarkServices,
@@ -15,18 +16,33 @@ import {
   WAITING_FOR_CAPACITY_MS,
 } from '../context.js';
 
-/** The cluster's maxActiveBenchmarks: a benchmark without jobs waits its turn before it submits any. */
+/**
+ * The cluster's maxActiveBenchmarks: a benchmark without a place waits its turn before it submits anything.
+ * A place given now is written to status.admission and the pipeline stops there, so the place is in the
+ * apiserver before the first sbatch; the write wakes the benchmark again at once.
+ */
 export async function admit(ctx: RunContext): Promise<StepOutcome> {
-  const { admission, clusters } = ctx.services;
   const clusterName = ctx.spec.clusterRef.name;
-  const limit = clusters.get(ctx.namespace, clusterName)?.spec?.maxActiveBenchmarks;
-  const decision = admission.decide(
-    ctx.clusterKey,
-    ctx.ownerKey,
+  const limit = ctx.services.clusters.get(ctx.namespace, clusterName)?.spec?.maxActiveBenchmarks;
+  const candidates = admissionCandidates(ctx.services, ctx.namespace, clusterName);
+  const self = candidates.find((candidate) => candidate.key === ctx.ownerKey) ?? {
+    key: ctx.ownerKey,
+    createdAt: createdAtMs(ctx.object),
+    holdsPlace: false,
+    settled: false,
+  };
+  const holds =
+    ctx.draft.status.admission?.runId === ctx.run.runId || (ctx.draft.status.slurmJobs?.length ?? 0) > 0;
+  const decision = decideAdmission(
+    { ...self, holdsPlace: holds },
     typeof limit === 'number' ? limit : undefined,
-    admissionCandidates(ctx.services, ctx.namespace, clusterName),
+    candidates,
   );
-  if (decision.admitted) return undefined;
+  if (decision.admitted) {
+    if (decision.alreadyHeld) return undefined;
+    ctx.draft.status.admission = { runId: ctx.run.runId, admittedAt: toKubeTime(ctx.services.clock.now()) };
+    return halt(ADMITTED_WRITE_MS);
+  }
   const message = `waiting for a place on SlurmCluster ${clusterName}: ${decision.active} of ${String(limit)} benchmarks (maxActiveBenchmarks) hold jobs; number ${decision.position} in line`;
   ctx.draft.set(
     BenchmarkConditionType.OllamaModelLoaded,
@@ -39,6 +55,9 @@ export async function admit(ctx: RunContext): Promise<StepOutcome> {
   return halt(WAITING_FOR_CAPACITY_MS);
 }
 
+/** A fallback only: the write of the place wakes the benchmark through the informer at once. */
+const ADMITTED_WRITE_MS = 1_000;
+
 function admissionCandidates(
   services: BenchmarkServices,
   namespace: string,
@@ -47,19 +66,28 @@ function admissionCandidates(
   return services.benchmarks
     .list(namespace)
     .filter((benchmark) => clusterRefName(benchmark) === clusterName)
-    .map((benchmark) => ({
-      key: keyOf(benchmark),
-      createdAt: createdAtMs(benchmark),
-      runId: benchmark.status?.runId ?? '',
-      holdsJobs: (benchmark.status?.slurmJobs?.length ?? 0) > 0,
-      settled:
-        benchmark.metadata?.deletionTimestamp !== undefined ||
-        TERMINAL_PHASES.has(benchmark.status?.phase ?? BenchmarkPhase.Pending),
-    }));
+    .map((benchmark) => {
+      const status = benchmark.status;
+      return {
+        key: keyOf(benchmark),
+        createdAt: createdAtMs(benchmark),
+        holdsPlace:
+          (status?.admission !== undefined && status.admission.runId === status.runId) ||
+          (status?.slurmJobs?.length ?? 0) > 0,
+        settled:
+          benchmark.metadata?.deletionTimestamp !== undefined ||
+          TERMINAL_PHASES.has(status?.phase ?? BenchmarkPhase.Pending),
+      };
+    });
 }
 
-/** The run no longer needs its place: free it now and wake the benchmarks waiting for one. */
+/**
+ * The run ended (the apiserver holds its end): its place is given back in the status being written, and
+ * the benchmarks waiting on the cluster are woken. Only while status.admission is still set, so they are
+ * woken once per run, whichever process sees the end.
+ */
 export function releasePlace(ctx: RunContext): void {
-  if (ctx.services.admission.release(ctx.clusterKey, ctx.ownerKey, ctx.run.runId))
-    ctx.services.onCapacityFreed?.(ctx.namespace, ctx.spec.clusterRef.name);
+  if (ctx.draft.status.admission === undefined) return;
+  delete ctx.draft.status.admission;
+  ctx.services.onCapacityFreed?.(ctx.namespace, ctx.spec.clusterRef.name);
 }

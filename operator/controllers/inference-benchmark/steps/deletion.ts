@@ -61,10 +61,7 @@ export async function handleDeletion(
   await lookup.session.slurm.cancel([...live]);
   lookup.session.watcher.unwatch(keyToString(key));
   log.info({ cancelled: [...live] }, 'benchmark deleted: cancelled its jobs');
-  if (clusterName) {
-    services.admission.forget(clusterKey(key.namespace, clusterName), keyToString(key));
-    services.onCapacityFreed?.(key.namespace, clusterName);
-  }
+  if (clusterName) services.onCapacityFreed?.(key.namespace, clusterName);
   await services.finalizers.remove(object);
   forgetBenchmark(services, object);
   return undefined;
