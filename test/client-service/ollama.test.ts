@@ -179,4 +179,54 @@ describe('client-service job against the Ollama job', () => {
     expect(ours.filter((l) => l.startsWith('tokens_per_second{'))).toHaveLength(4);
     expect(ours.some((l) => /^ibo_client_requests_total\{.*outcome="success".*\} 12$/.test(l))).toBe(true);
   }, 720_000);
+
+  it.each(['chat', 'completions'] as const)(
+    "measures Ollama's OpenAI-compatible /v1/%s over SSE, with tokens from its usage chunk",
+    async (openaiApi) => {
+      const runId = `ollama-openai-${openaiApi}-${Date.now()}`;
+      const started = await call('POST', '/runs', {
+        id: runId,
+        protocol: 'openai',
+        openaiApi,
+        workload: {
+          clients: 2,
+          requestsPerClient: 2,
+          prompt: 'Name three colours of the rainbow.',
+          maxTokens: 8,
+          temperature: 0,
+          seed: 1,
+          requestTimeoutSeconds: 600,
+        },
+      });
+      expect(started.status).toBe(201);
+      let status: RunStatus | undefined;
+      const deadline = Date.now() + 660_000;
+      while (Date.now() < deadline) {
+        status = RunStatus.parse(await (await call('GET', `/runs/${runId}`)).json());
+        if (status.state !== 'running') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(status?.state).toBe('succeeded');
+      const s = status?.summary;
+      expect(s?.counts).toEqual({ requests: 4, succeeded: 4, failed: 0, warmup: 0 });
+      expect(s?.ttftMs.p50).toBeGreaterThan(0);
+      expect(s?.ttftMs.p50).toBeLessThan(s?.e2eMs.p50 ?? 0);
+      expect(s?.tokens.estimatedOutputRequests).toBe(0);
+      expect(s?.tokens.output).toBeGreaterThan(0);
+      expect(s?.tokens.prompt).toBeGreaterThan(0);
+      // The OpenAI API reports no eval_duration: null, never 0.
+      expect(s?.decodeTps.p50).toBeNull();
+      expect(s?.clientTps.p50).toBeGreaterThan(0);
+      const records = (await (await call('GET', `/runs/${runId}/requests`)).text())
+        .trim()
+        .split('\n')
+        .map((line) => RequestRecord.parse(JSON.parse(line)));
+      for (const r of records) {
+        expect(r).toMatchObject({ ok: true, outputTokensSource: 'server' });
+        expect(r.evalCount).toBeLessThanOrEqual(8);
+        expect(r.doneReason).toMatch(/^(stop|length)$/);
+      }
+    },
+    720_000,
+  );
 });
