@@ -154,14 +154,34 @@ describe('InferenceBenchmark reconcile', () => {
       reason: 'ClusterNotReady',
       message: 'SlurmCluster team/sandbox is not connected yet',
     });
-    await h.reconcile();
-    // Only the place in line is given back; conditions, phase and results stay as they were.
-    const { admission: _released, ...rest } = settled ?? {};
-    expect(h.object.status).toEqual(rest);
-    expect(condition(h.object.status, 'Ready')?.status).toBe('True');
     const writes = h.writes.length;
     await h.reconcile();
+    // Nothing is written while the jobs cannot be cleaned up: conditions, phase and results stay as they were.
     expect(h.writes.length).toBe(writes);
+    expect(h.object.status).toEqual(settled);
+    expect(condition(h.object.status, 'Ready')?.status).toBe('True');
+    // Back online: the jobs are cancelled (from status and by tag), the place is given back, Ready stays.
+    h.setSession('up');
+    await h.reconcile();
+    expect(h.cluster.cancels).toEqual([['100', '101']]);
+    expect(h.object.status?.admission).toBeUndefined();
+    expect(condition(h.object.status, 'Ready')?.status).toBe('True');
+  });
+
+  it('cancels by tag, on the first look at the end, a job of the run that never reached status', async () => {
+    const h = harness();
+    await h.reconcile();
+    h.cluster.everythingUp('100', '101');
+    await h.reconcile();
+    await h.reconcile();
+    // A third job with the run's tag: submitted by a process that died before it could write status.
+    h.cluster.jobsByTag.push(
+      job('102', 'RUNNING', { name: 'ibo-client-team-bench', comment: `ibo.${UID}.g1` }),
+    );
+    h.cluster.runState = 'succeeded';
+    await h.reconcile();
+    await h.reconcile();
+    expect(h.cluster.cancels).toEqual([['100', '101', '102']]);
   });
 
   it('cancels the old run and starts a new one when the generation changes', async () => {

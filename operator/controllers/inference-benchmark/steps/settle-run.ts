@@ -21,23 +21,32 @@ import { clusterLookup } from './resolve-session.js';
  */
 export async function settleRun(ctx: RunContext): Promise<StepOutcome> {
   if (!isPersistedSettled(ctx)) return undefined;
-  releasePlace(ctx);
   // No later step runs for a settled run: its token, endpoints and jobs need no memory any more.
   forgetRun(ctx.services, ctx.run.runId);
   const jobs = ctx.draft.status.slurmJobs ?? [];
-  if (jobs.every(isFinalEntry)) return halt();
+  // The first look at the end still holds the run's place: that is when the run's jobs are cancelled by
+  // tag too, so a job that never reached status (a crash right after its sbatch) does not outlive the run.
+  const firstLook = ctx.draft.status.admission?.runId === ctx.run.runId;
+  if (!firstLook && jobs.every(isFinalEntry)) return halt();
   const lookup = clusterLookup(ctx);
   if (!lookup.ok) return halt(WAITING_FOR_CLUSTER_MS);
   const session = lookup.session;
   if (ctx.spec.cleanupPolicy === 'Delete') {
-    const live = jobs.filter((job) => {
-      const seen = session.watcher.get(job.id);
-      return !seen || (isFound(seen) && !isTerminal(seen.state));
-    });
-    await session.slurm.cancel(live.map((job) => job.id));
-    if (live.length > 0)
-      ctx.log.info({ jobs: live.map((job) => job.id) }, 'run finished: cancelled its jobs');
+    const live = new Set(
+      jobs
+        .filter((job) => {
+          const seen = session.watcher.get(job.id);
+          return !seen || (isFound(seen) && !isTerminal(seen.state));
+        })
+        .map((job) => job.id),
+    );
+    if (firstLook)
+      for (const job of await ctx.services.ownedJobs.withTagPrefix(session, ctx.run.tag))
+        if (job.comment === ctx.run.tag && !isTerminal(job.state)) live.add(job.id);
+    await session.slurm.cancel([...live]);
+    if (live.size > 0) ctx.log.info({ jobs: [...live] }, 'run finished: cancelled its jobs');
   }
+  releasePlace(ctx);
   refreshJobEntries(ctx, session);
   const allSettled = jobs.every((job) => {
     const seen = session.watcher.get(job.id);
