@@ -72,6 +72,15 @@ describe('an InferenceBenchmark on the sandbox', () => {
       expect(finished.map((job) => job.id).sort()).toEqual(
         done?.status?.slurmJobs?.map((job) => job.id).sort(),
       );
+      // status.slurmJobs follows the jobs to their final states (it said RUNNING forever before).
+      const settledJobs = await env.waitForBenchmark('first', 'final job states in status', (object) => {
+        const states = object.status?.slurmJobs?.map((job) => job.state) ?? [];
+        return states.length === 2 &&
+          states.every((state) => ['CANCELLED', 'COMPLETED'].includes(state ?? ''))
+          ? object.status?.slurmJobs
+          : undefined;
+      });
+      expect(settledJobs?.every((job) => job.endTime !== undefined)).toBe(true);
       const wide = await env.kubectl(['get', 'ib', 'first', '-o', 'wide']);
       expect(wide).toContain('Succeeded');
       expect(wide).toContain('4/4');
