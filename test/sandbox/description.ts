@@ -40,6 +40,23 @@ export const HpcSandbox = z.object({
     modelsDir: z.string(),
     model: z.string(),
   }),
+  /**
+   * An OCI registry on 127.0.0.1 (go-containerregistry's, data on disk), for pulls on the cluster's own
+   * network (`insecureRegistry`). It holds `model`, the sandbox's gemma3:270m as it is (its blobs are all in
+   * `ollama.modelsDir` already), and `freshModel`, the same weights under another model blob that no models
+   * dir holds, so a pull of it moves the data. Optional only so that a description written before it
+   * still reads.
+   */
+  registry: z
+    .object({
+      host: z.string(),
+      port: z.number().int(),
+      dataDir: z.string(),
+      /** `repository:tag` inside the registry, e.g. `library/gemma3:270m`. */
+      model: z.string(),
+      freshModel: z.string(),
+    })
+    .optional(),
   /** Absolute paths; each is also on the remote non-interactive PATH. */
   bin: z.object({
     ollama: z.string(),

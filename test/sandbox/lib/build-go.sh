@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the sandbox's Go binaries from the Go module proxy and caches them outside the repo.
-# Usage: build-go.sh [etcd|kube|helm|ollama|all]
+# Usage: build-go.sh [etcd|kube|helm|ollama|registry|all]
 # Every binary lands in $IBO_CACHE/bin with a version stamp; a cached binary is never rebuilt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,6 +95,20 @@ build_helm_locked() {
     mv -f "$d/helm" "$IBO_BIN/helm" && stamp helm "$HELM_VERSION"
 }
 
+# The stamp names the wrapper's source too: a changed main.go is rebuilt once.
+REGISTRY_STAMP="$REGISTRY_VERSION+$(sha256sum "$here/../../go/registry/main.go" | cut -c1-12)"
+build_registry() { stamp_ok registry "$REGISTRY_STAMP" || locked registry build_registry_locked; }
+build_registry_locked() {
+  stamp_ok registry "$REGISTRY_STAMP" && return 0
+  local d="$IBO_CACHE/build/registry-$REGISTRY_VERSION"
+  rm -rf "$d" && mkdir -p "$d" && cp "$here/../../go/registry/main.go" "$d/" || return 1
+  # A wrapper module like etcd's (test/go/registry/main.go says why not cmd/registry itself).
+  (cd "$d" && printf 'module ibo.local/registry\n\ngo 1.25\n' >go.mod &&
+    go get "github.com/google/go-containerregistry@$REGISTRY_VERSION" && go mod tidy &&
+    timed registry go build -trimpath -o "$IBO_BIN/.registry.partial" .) &&
+    install_bin registry && stamp registry "$REGISTRY_STAMP"
+}
+
 # Go module zips drop every vendor/ folder, so llama.cpp's vendored single-header libraries are missing
 # from the module. nlohmann-json and stb come from Debian (see HPC_APT_PACKAGES); miniaudio.h ships in
 # the sdist of the PyPI package "miniaudio".
@@ -126,9 +140,9 @@ build_ollama() {
 }
 
 case "${1:-all}" in
-  etcd) build_etcd ;; kube) build_kube ;; helm) build_helm ;; ollama) build_ollama ;;
+  etcd) build_etcd ;; kube) build_kube ;; helm) build_helm ;; ollama) build_ollama ;; registry) build_registry ;;
   # One failing binary must not keep the others from building; the exit code still reports it. Each runs in
   # its own bash: under `||` bash ignores set -e, and a failed build must never be stamped.
-  all) rc=0; for b in ollama etcd kube helm; do bash "$0" "$b" || rc=1; done; exit $rc ;;
-  *) echo "usage: $0 [etcd|kube|helm|ollama|all]" >&2; exit 2 ;;
+  all) rc=0; for b in ollama etcd kube helm registry; do bash "$0" "$b" || rc=1; done; exit $rc ;;
+  *) echo "usage: $0 [etcd|kube|helm|ollama|registry|all]" >&2; exit 2 ;;
 esac

