@@ -85,9 +85,17 @@ describe('names that reach a SLURM command line', () => {
     'gemma3:270m',
     'library/llama3.1:8b-instruct-q4_K_M',
     'hf.co/bartowski/Llama-3.2-1B-GGUF:Q4_K_M',
+    '127.0.0.1:5000/library/gemma3:270m',
+    'registry.local:443/team/model',
   ])('accepts the model %s', (text) => {
     expect(ModelName.safeParse(text).success).toBe(true);
   });
+  it.each(['127.0.0.1:5000/', 'host:port/model', 'host:123456/model', 'a:1/b:c:d'])(
+    'refuses the model %j (a port needs a registry host and a path after it)',
+    (text) => {
+      expect(ModelName.safeParse(text).success).toBe(false);
+    },
+  );
   it.each(HOSTILE.filter((text) => text !== '--partition=x' && text !== '-A'))(
     'refuses %j as an image',
     (text) => {

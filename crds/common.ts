@@ -145,11 +145,12 @@ export const SlurmName = matching(
 );
 
 /**
- * Ollama model names: `[registry/][namespace/]name[:tag]`, e.g. `llama2`, `gemma3:270m`,
- * `hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M`.
+ * Ollama model names: `[registry[:port]/][namespace/]name[:tag]`, e.g. `llama2`, `gemma3:270m`,
+ * `hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M`, `127.0.0.1:5000/library/gemma3:270m`. A port belongs
+ * to a registry host, so it needs a path after it.
  */
 export const MODEL_NAME_PATTERN =
-  '^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$';
+  '^([A-Za-z0-9][A-Za-z0-9.-]*:[0-9]{1,5}/)?[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$';
 export const ModelName = matching(
   z.string().min(1).max(200),
   MODEL_NAME_PATTERN,

@@ -20,7 +20,7 @@ describe('InferenceBenchmark spec defaults', () => {
   it('fills every default a user would expect, the same ones the CRD gives the apiserver', () => {
     expect(InferenceBenchmarkSpec.parse(minimalSpec)).toEqual({
       clusterRef: { name: 'c1' },
-      model: { name: 'gemma3:270m' },
+      model: { name: 'gemma3:270m', insecureRegistry: false },
       slurm: { nodes: 1, memGB: 16, time: '01:00:00' },
       workload: {
         clients: 1,

@@ -55,6 +55,12 @@ export const ModelSpec = z
       .describe(
         "Precision or quantization label recorded with the results, for example fp16 or q4_K_M (the old recipe's service.precision). Informational: Ollama selects the weights through the model tag.",
       ),
+    insecureRegistry: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Pull over plain HTTP from a registry on the cluster's own network, like `ollama pull --insecure`.",
+      ),
   })
   .describe('The model under test.');
 

@@ -35,5 +35,9 @@ describe('run identity', () => {
   it('compares model names the way Ollama lists them', () => {
     expect(normalizeModelName('llama2')).toBe('llama2:latest');
     expect(normalizeModelName('gemma3:270m')).toBe('gemma3:270m');
+    expect(normalizeModelName('127.0.0.1:5000/library/gemma3')).toBe('127.0.0.1:5000/library/gemma3:latest');
+    expect(normalizeModelName('127.0.0.1:5000/library/gemma3:270m')).toBe(
+      '127.0.0.1:5000/library/gemma3:270m',
+    );
   });
 });

@@ -66,7 +66,8 @@ export function jobLogPath(paths: RunPaths, role: JobRole, jobId: string): strin
   return paths.log(role).replace('%j', jobId);
 }
 
-/** Ollama lists `llama2` as `llama2:latest`. */
+/** Ollama lists `llama2` as `llama2:latest`; a registry's port (`host:5000/name`) is no tag. */
 export function normalizeModelName(model: string): string {
-  return model.includes(':') ? model : `${model}:latest`;
+  const last = model.slice(model.lastIndexOf('/') + 1);
+  return last.includes(':') ? model : `${model}:latest`;
 }

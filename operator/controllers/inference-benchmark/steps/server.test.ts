@@ -27,6 +27,23 @@ describe('the Ollama server job', () => {
     expect(h.cluster.execs).toBe(1);
   });
 
+  it("pulls over plain HTTP only when the spec says the model's registry is insecure", async () => {
+    const secure = harness();
+    await secure.reconcile();
+    expect(secure.cluster.submits[0]?.script).toContain('"stream":true}');
+    expect(secure.cluster.submits[0]?.script).not.toContain('"insecure"');
+    const insecure = harness();
+    const name = '127.0.0.1:5000/library/gemma3:270m';
+    insecure.object = {
+      ...insecure.object,
+      spec: { ...validSpec, model: { name, insecureRegistry: true } },
+    };
+    await insecure.reconcile();
+    expect(insecure.cluster.submits[0]?.script).toContain(
+      `'{"model":"${name}","stream":true,"insecure":true}'`,
+    );
+  });
+
   it('reads $HOME once per session', async () => {
     const h = harness();
     await h.reconcile();

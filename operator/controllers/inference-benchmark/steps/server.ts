@@ -118,6 +118,7 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
     modules: cluster.modules ?? [],
     benchmark: ctx.name,
     model: ctx.spec.model.name,
+    insecureRegistry: ctx.spec.model.insecureRegistry,
   });
   return {
     script,
