@@ -5,14 +5,14 @@ import { waitFor } from '../support/wait.js';
 import { type BenchmarkObject, E2E_TEST_TIMEOUT_MS, E2eEnvironment } from './environment.js';
 
 /**
- * Chaos: the operator is SIGKILLed every 5-15 s, and once per round right while an sbatch is in flight
+ * Chaos: four benchmarks at once, and the operator is SIGKILLed every 5-15 s, and once per round right while an sbatch is in flight
  * (the login node's sbatch is slowed so the job exists before the operator learns its id), until every
  * benchmark has settled. Five rounds in a row. Every benchmark must end Succeeded, and SLURM must have
  * seen exactly one job per role for it over the whole round.
  */
 const env = new E2eEnvironment(uniqueName('e2e-chaos'));
 const ROUNDS = 5;
-const BENCHMARKS_PER_ROUND = 2;
+const BENCHMARKS_PER_ROUND = 4;
 /** The job is in squeue this long before sbatch answers: the window a crash must not turn into a duplicate. */
 const SBATCH_DELAY_SECONDS = 3;
 
