@@ -4,7 +4,8 @@
 // header. pkg/registry stores blobs on disk (NewDiskBlobHandler) but manifests only in memory, so this
 // wrapper also writes every manifest a client PUT successfully to disk and replays them at start: what
 // `sandbox up` pushed once survives a restart. And it makes the Location of upload answers absolute:
-// pkg/registry sends a path, which Ollama's push takes for a whole URL ("http:///v2/...: no Host").
+// pkg/registry sends a path, which Ollama's push takes for a whole URL ("http:///v2/...: no Host"). And
+// it redirects a plain GET of a blob, which Ollama's pull insists on (see redirectBlob).
 package main
 
 import (
@@ -27,7 +28,32 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
-var manifestPath = regexp.MustCompile(`^/v2/(.+)/manifests/([^/]+)$`)
+var (
+	manifestPath = regexp.MustCompile(`^/v2/(.+)/manifests/([^/]+)$`)
+	blobPath     = regexp.MustCompile(`^/v2/(.+)/blobs/sha256:[0-9a-f]{64}$`)
+)
+
+// redirectBlob answers Ollama's first GET of a blob. Ollama v0.24 asks for the blob once without a Range
+// and takes the Location of the answer as the URL its parts come from (registry.ollama.ai redirects to a
+// CDN); an answer without one fails the pull ("http: no Location header in response"), and it follows
+// redirects to the same host name. So the answer is a redirect to the other loopback name (127.0.0.1 <->
+// localhost) on the same port, marked "direct" so that it is served there. Clients that follow redirects
+// (crane, docker) get the blob one hop later.
+func redirectBlob(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodGet || !blobPath.MatchString(r.URL.Path) || r.URL.Query().Has("direct") {
+		return false
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		return false
+	}
+	other := "localhost"
+	if host == "localhost" {
+		other = "127.0.0.1"
+	}
+	http.Redirect(w, r, "http://"+net.JoinHostPort(other, port)+r.URL.Path+"?direct=1", http.StatusTemporaryRedirect)
+	return true
+}
 
 // savedManifest is one manifest as a client PUT it.
 type savedManifest struct {
@@ -68,6 +94,9 @@ func main() {
 	replay(inner, manifests)
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if redirectBlob(w, r) {
+			return
+		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, base: "http://" + r.Host}
 		if r.Method != http.MethodPut || !manifestPath.MatchString(r.URL.Path) {
 			inner.ServeHTTP(rec, r)
