@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shellJoin } from '../../slurm-bridge/shell/quote.js';
+import { shellJoin, shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { restartSshd } from '../bridge/sshd-control.js';
 import { type HpcSandbox, readSandbox } from '../sandbox/description.js';
 import { uniqueName } from '../support/kube.js';
@@ -42,7 +42,10 @@ async function digestsOf(registry: NonNullable<HpcSandbox['registry']>, model: s
   };
 }
 
-/** The fresh model's own blobs, out of the user's models dir (gemma3:270m's are never touched). */
+/**
+ * The fresh model out of the user's models dir: its manifests under every registry host:port a run named,
+ * and its own blobs (gemma3:270m's are never touched).
+ */
 async function forgetFreshModel(): Promise<void> {
   const registry = registryOf(env.hpc);
   const fresh = await digestsOf(registry, registry.freshModel);
@@ -50,7 +53,9 @@ async function forgetFreshModel(): Promise<void> {
   const blobs = fresh.digests
     .filter((digest) => !base.has(digest))
     .map((digest) => `${env.hpc.ollama.modelsDir}/blobs/${digest.replace(':', '-')}`);
-  await remote(env.hpc.ssh, shellJoin(['rm', '-f', '--', ...blobs]));
+  const repository = registry.freshModel.split(':')[0] ?? registry.freshModel;
+  const manifests = `${shellQuote(`${env.hpc.ollama.modelsDir}/manifests`)}/*/${shellQuote(repository)}`;
+  await remote(env.hpc.ssh, `${shellJoin(['rm', '-f', '--', ...blobs])} && rm -rf -- ${manifests}`);
 }
 
 function modelCondition(object: BenchmarkObject) {

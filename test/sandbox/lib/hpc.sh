@@ -273,11 +273,12 @@ registry_push() {
   {
     "${ol[@]}" cp "$MODEL" "$target/$REGISTRY_MODEL" &&
       "${ol[@]}" push --insecure "$target/$REGISTRY_MODEL" &&
-      "${ol[@]}" rm "$target/$REGISTRY_MODEL" &&
       "${ol[@]}" create "$target/$REGISTRY_FRESH_MODEL" -f "$tmp/Modelfile" &&
-      "${ol[@]}" push --insecure "$target/$REGISTRY_FRESH_MODEL" &&
-      "${ol[@]}" rm "$target/$REGISTRY_FRESH_MODEL"
+      "${ol[@]}" push --insecure "$target/$REGISTRY_FRESH_MODEL"
   } >"$REGISTRY_DIR/ollama-push.log" 2>&1 || rc=$?
+  # Even after a failed push: the models dir keeps only what it held before.
+  "${ol[@]}" rm "$target/$REGISTRY_MODEL" >>"$REGISTRY_DIR/ollama-push.log" 2>&1 || true
+  "${ol[@]}" rm "$target/$REGISTRY_FRESH_MODEL" >>"$REGISTRY_DIR/ollama-push.log" 2>&1 || true
   stop_pid "$pid"
   rm -f "$PID_DIR/ollama-push.pid"
   rm -rf "$tmp"
