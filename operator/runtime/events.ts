@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
+import { mergePatchOptions } from './merge-patch.js';
 import { keyToString } from './reconciler.js';
-import { mergePatchOptions } from './status-writer.js';
 
 /**
  * Records core/v1 Events about objects, de-duplicated like client-go's EventCorrelator: the same

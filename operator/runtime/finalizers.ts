@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { ResourceRef } from './informer.js';
-import { mergePatchOptions } from './status-writer.js';
+import { mergePatchOptions } from './merge-patch.js';
 
 /**
  * Adds or removes one finalizer with a metadata merge patch (never an update of the whole object, so the

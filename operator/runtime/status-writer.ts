@@ -24,9 +24,6 @@ export interface StatusWriteResult<T> {
   object?: T;
 }
 
-export const mergePatchOptions = (): ReturnType<typeof k8s.setHeaderOptions> =>
-  k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
 export class StatusWriter {
   private readonly api: k8s.CustomObjectsApi;
   /** Number of writes actually sent; handy for tests, debug logs and bench:operator. */
