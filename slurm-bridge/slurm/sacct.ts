@@ -1,10 +1,9 @@
 import { shellJoin, shellQuote } from '../shell/quote.js';
-import { FIELD_SEPARATOR, nullable, parseEpoch, SLURM_TIME_FORMAT, splitWithLimit } from './fields.js';
-import { expandHostlist } from './hostlist.js';
+import { FIELD_SEPARATOR, nullable, SLURM_TIME_FORMAT, splitWithLimit } from './fields.js';
 import type { JobInfo } from './job-info.js';
+import { jobFromRow } from './job-row.js';
 import { parseExitCode } from './scontrol.js';
 import { assertJobIds, JOB_ID_PATTERN } from './squeue.js';
-import { failureReason, parseJobState } from './states.js';
 
 /**
  * The ONE table that builds `sacct --format` and names the columns when parsing, like squeue's: the job
@@ -62,35 +61,11 @@ export function parseSacctOutput(stdout: string): JobInfo[] {
       SacctFieldKey,
       string
     >;
-    // `CANCELLED by 1000`: the state is the first word; the raw text keeps who cancelled.
-    const state = parseJobState(row.state);
-    const reason = nullable(row.reason);
+    // `CANCELLED by 1000`: parseJobState takes the first word; rawState keeps who cancelled.
     const exit = parseExitCode(row.exitCode);
     // sacct prints `None assigned` for a job that never got a node.
     const nodeList = /^None/.test(row.nodeList) ? null : nullable(row.nodeList);
-    jobs.push({
-      id: row.id,
-      name: row.name,
-      state,
-      rawState: row.state,
-      reason,
-      nodeList,
-      nodes: nodeList ? expandHostlist(nodeList) : [],
-      partition: nullable(row.partition),
-      account: nullable(row.account),
-      user: nullable(row.user),
-      comment: nullable(row.comment),
-      submitTime: parseEpoch(row.submitTime),
-      startTime: parseEpoch(row.startTime),
-      endTime: parseEpoch(row.endTime),
-      timeLimit: nullable(row.timeLimit),
-      exitCode: exit.code,
-      exitSignal: exit.signal,
-      stdoutPath: null,
-      stderrPath: null,
-      failureReason: failureReason(state, reason, exit.code),
-      source: 'sacct',
-    });
+    jobs.push(jobFromRow(row, { source: 'sacct', exitCode: exit.code, exitSignal: exit.signal, nodeList }));
   }
   return jobs;
 }

@@ -3,16 +3,14 @@ import {
   FIELD_SEPARATOR,
   JOB_LINE_MARKER,
   nullable,
-  parseEpoch,
   SLURM_TIME_FORMAT,
   SQUEUE_FIELDS,
   type SqueueFieldKey,
   splitWithLimit,
   squeueFormat,
 } from './fields.js';
-import { expandHostlist } from './hostlist.js';
 import type { JobInfo } from './job-info.js';
-import { failureReason, parseJobState } from './states.js';
+import { jobFromRow } from './job-row.js';
 
 /** Job ids we put on a command line: plain, array (`12_3`) or het (`12+1`) ids only. */
 export const JOB_ID_PATTERN = /^\d+(?:[_+]\d+)?$/;
@@ -59,32 +57,8 @@ export function parseSqueueOutput(stdout: string): SqueueParseResult {
     const row = Object.fromEntries(
       SQUEUE_FIELDS.map((field, i) => [field.key, parts[i + 1] ?? '']),
     ) as Record<SqueueFieldKey, string>;
-    const state = parseJobState(row.state);
-    const reason = nullable(row.reason);
     const nodeList = nullable(row.nodeList);
-    jobs.push({
-      id: row.id.trim(),
-      name: row.name,
-      state,
-      rawState: row.state,
-      reason,
-      nodeList,
-      nodes: nodeList ? expandHostlist(nodeList) : [],
-      partition: nullable(row.partition),
-      account: nullable(row.account),
-      user: nullable(row.user),
-      comment: nullable(row.comment),
-      submitTime: parseEpoch(row.submitTime),
-      startTime: parseEpoch(row.startTime),
-      endTime: parseEpoch(row.endTime),
-      timeLimit: nullable(row.timeLimit),
-      exitCode: null,
-      exitSignal: null,
-      stdoutPath: null,
-      stderrPath: null,
-      failureReason: failureReason(state, reason, null),
-      source: 'squeue',
-    });
+    jobs.push(jobFromRow(row, { source: 'squeue', exitCode: null, exitSignal: null, nodeList }));
   }
   return { jobs, malformed };
 }
