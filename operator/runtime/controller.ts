@@ -17,6 +17,8 @@ export interface ControllerOptions {
   concurrency?: number;
   clock?: Clock;
   backoff?: BackoffOptions;
+  /** Keys with a higher priority are reconciled first (WorkQueueOptions.priorityOf). */
+  priorityOf?: (key: string) => number;
 }
 
 export class Controller {
@@ -47,6 +49,7 @@ export class Controller {
     this.queue = new WorkQueue({
       clock: this.clock,
       ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.priorityOf ? { priorityOf: options.priorityOf } : {}),
       onDepthChange: (depth) => depthGauge.set(depth),
     });
   }

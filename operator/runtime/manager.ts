@@ -51,6 +51,11 @@ export interface ControllerRegistration<T extends k8s.KubernetesObject> {
   updatePredicate?: (object: T) => boolean;
   watches?: WatchSpec<k8s.KubernetesObject>[];
   concurrency?: number;
+  /**
+   * Which waiting keys go first (higher first, default 0): the keys doing work ahead of a backlog of keys
+   * that only wait. Asked whenever a key starts to wait.
+   */
+  priorityOf?: (key: string) => number;
 }
 
 export class Manager {
@@ -120,6 +125,7 @@ export class Manager {
       clock: this.clock,
       concurrency: registration.concurrency ?? this.options.concurrency ?? 4,
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+      ...(registration.priorityOf ? { priorityOf: registration.priorityOf } : {}),
     });
     const enqueueSelf = (object: T): void => controller.enqueue(keyOf(object));
     this.informer<T>(registration.forResource).addEventHandler({

@@ -206,4 +206,71 @@ describe('WorkQueue', () => {
     expect(runs).toBeGreaterThanOrEqual(3);
     expect(runs).toBeLessThanOrEqual(60);
   });
+
+  describe('with priorities', () => {
+    function prioritized(priorities: Map<string, number>): WorkQueue {
+      return new WorkQueue({
+        clock: new FakeClock(),
+        backoff: noJitter,
+        priorityOf: (key) => priorities.get(key) ?? 0,
+      });
+    }
+
+    it('should hand out the keys of a higher priority first, first-in first-out within one', async () => {
+      const queue = prioritized(
+        new Map([
+          ['ns/hot-1', 1],
+          ['ns/hot-2', 1],
+        ]),
+      );
+      for (const key of ['ns/wait-1', 'ns/hot-1', 'ns/wait-2', 'ns/hot-2']) queue.add(key);
+      expect(await drainWaiting(queue)).toEqual(['ns/hot-1', 'ns/hot-2', 'ns/wait-1', 'ns/wait-2']);
+    });
+
+    it('should move a waiting key ahead when it is added again with a raised priority', async () => {
+      const priorities = new Map<string, number>();
+      const queue = prioritized(priorities);
+      for (const key of ['ns/a', 'ns/b', 'ns/c']) queue.add(key);
+      priorities.set('ns/c', 1);
+      queue.add('ns/c');
+      expect(queue.depth()).toBe(3);
+      expect(await drainWaiting(queue)).toEqual(['ns/c', 'ns/a', 'ns/b']);
+    });
+
+    it('should not move a waiting key back when its priority fell', async () => {
+      const priorities = new Map([['ns/b', 1]]);
+      const queue = prioritized(priorities);
+      for (const key of ['ns/a', 'ns/b']) queue.add(key);
+      priorities.set('ns/b', 0);
+      queue.add('ns/b');
+      expect(await drainWaiting(queue)).toEqual(['ns/b', 'ns/a']);
+    });
+
+    it('should ask the priority again when a key re-added during processing waits after done', async () => {
+      const priorities = new Map<string, number>();
+      const queue = prioritized(priorities);
+      queue.add('ns/a');
+      const key = await queue.get();
+      queue.add('ns/b');
+      queue.add('ns/a');
+      priorities.set('ns/a', 1);
+      queue.done(key ?? '');
+      expect(await drainWaiting(queue)).toEqual(['ns/a', 'ns/b']);
+    });
+
+    it('should hand a delayed key out by the priority it has when it comes due', async () => {
+      const priorities = new Map<string, number>();
+      const clock = new FakeClock();
+      const queue = new WorkQueue({
+        clock,
+        backoff: noJitter,
+        priorityOf: (key) => priorities.get(key) ?? 0,
+      });
+      queue.add('ns/a');
+      queue.addAfter('ns/b', 100);
+      priorities.set('ns/b', 2);
+      await clock.advance(100);
+      expect(await drainWaiting(queue)).toEqual(['ns/b', 'ns/a']);
+    });
+  });
 });

@@ -8,6 +8,10 @@ import { type Clock, systemClock, type TimerHandle } from './clock.js';
  * - a key added while it is processing is remembered and handed out again after `done`;
  * - `addAfter` delays a key (requeueAfter), keeping the earliest due time when asked twice;
  * - `addRateLimited` delays it by a per-key exponential backoff with jitter, `forget` resets that.
+ * - `priorityOf` (controller-runtime's priority queue, pkg/controller/priorityqueue): a waiting key with a
+ *   higher priority is handed out first, first-in first-out within one priority. It is asked whenever a key
+ *   starts to wait and when a waiting key is added again (a raised priority moves it up), so a controller
+ *   can put the keys that are doing work ahead of a backlog of keys that only wait.
  * After `shutDown`, `get` resolves `undefined` at once: the backlog is dropped on purpose, because
  * reconciles are level-triggered and the next process relists everything anyway.
  */
@@ -16,13 +20,19 @@ export interface WorkQueueOptions {
   backoff?: BackoffOptions;
   /** Called whenever the number of waiting keys changes (for the queue depth gauge). */
   onDepthChange?: (depth: number) => void;
+  /** Higher is handed out first (default: 0 for every key, plain first-in first-out). */
+  priorityOf?: (key: string) => number;
 }
 
 export class WorkQueue {
   private readonly clock: Clock;
   private readonly backoff: KeyedBackoff;
   private readonly onDepthChange: (depth: number) => void;
-  private readonly waiting: string[] = [];
+  private readonly priorityOf: (key: string) => number;
+  /** Waiting keys by priority; a Set keeps insertion order, so each bucket is first-in first-out. */
+  private readonly waiting = new Map<number, Set<string>>();
+  /** The bucket each waiting key is in. */
+  private readonly waitingPriority = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, { dueAt: number; timer: TimerHandle }>();
@@ -34,10 +44,15 @@ export class WorkQueue {
     this.clock = options.clock ?? systemClock;
     this.backoff = new KeyedBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.onDepthChange = options.onDepthChange ?? (() => {});
+    this.priorityOf = options.priorityOf ?? (() => 0);
   }
 
   add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      this.raise(key);
+      return;
+    }
     this.dirty.add(key);
     if (this.processing.has(key)) return; // handed out again by done()
     this.enqueue(key);
@@ -79,7 +94,7 @@ export class WorkQueue {
   /** Waits for the next key; `undefined` means the queue shut down and the worker should exit. */
   get(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.waiting.shift();
+    const key = this.takeNext();
     if (key !== undefined) return Promise.resolve(this.handOut(key));
     return new Promise((resolve) => this.getters.push(resolve));
   }
@@ -95,7 +110,7 @@ export class WorkQueue {
 
   /** Keys waiting to be handed out (not the delayed or processing ones). */
   depth(): number {
-    return this.waiting.length;
+    return this.waitingPriority.size;
   }
 
   delayedCount(): number {
@@ -116,7 +131,8 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();
-    this.waiting.length = 0;
+    this.waiting.clear();
+    this.waitingPriority.clear();
     this.dirty.clear();
     this.onDepthChange(0);
     for (const resolve of this.getters.splice(0)) resolve(undefined);
@@ -135,14 +151,50 @@ export class WorkQueue {
       getter(this.handOut(key));
       return;
     }
-    this.waiting.push(key);
-    this.onDepthChange(this.waiting.length);
+    this.putWaiting(key, this.priorityOf(key));
+    this.onDepthChange(this.waitingPriority.size);
+  }
+
+  /** A waiting key added again: moved to a higher bucket when its priority rose meanwhile. */
+  private raise(key: string): void {
+    const current = this.waitingPriority.get(key);
+    if (current === undefined) return; // processing: done() re-enqueues it with a fresh priority
+    const priority = this.priorityOf(key);
+    if (priority <= current) return;
+    this.waiting.get(current)?.delete(key);
+    this.putWaiting(key, priority);
+  }
+
+  private putWaiting(key: string, priority: number): void {
+    let bucket = this.waiting.get(priority);
+    if (!bucket) {
+      bucket = new Set();
+      this.waiting.set(priority, bucket);
+    }
+    bucket.add(key);
+    this.waitingPriority.set(key, priority);
+  }
+
+  /** The oldest key of the highest non-empty priority. */
+  private takeNext(): string | undefined {
+    let best: number | undefined;
+    for (const [priority, bucket] of this.waiting) {
+      if (bucket.size === 0) this.waiting.delete(priority);
+      else if (best === undefined || priority > best) best = priority;
+    }
+    if (best === undefined) return undefined;
+    const bucket = this.waiting.get(best);
+    const key = bucket?.values().next().value;
+    if (key === undefined) return undefined;
+    bucket?.delete(key);
+    this.waitingPriority.delete(key);
+    return key;
   }
 
   private handOut(key: string): string {
     this.processing.add(key);
     this.dirty.delete(key);
-    this.onDepthChange(this.waiting.length);
+    this.onDepthChange(this.waitingPriority.size);
     return key;
   }
 }
