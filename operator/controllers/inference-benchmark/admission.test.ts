@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AdmissionCandidate, decideAdmission } from './admission.js';
+import { type AdmissionCandidate, admissibleNow, decideAdmission } from './admission.js';
 
 const at = (second: number) => Date.parse(`2026-01-01T00:00:${String(second).padStart(2, '0')}Z`);
 const candidate = (
@@ -63,5 +63,43 @@ describe('decideAdmission', () => {
       candidate('ns/b', 1, { settled: true }),
     ];
     expect(decideAdmission(candidate('ns/c', 2), 1, view).admitted).toBe(true);
+  });
+});
+
+describe('admissibleNow', () => {
+  it('names the first waiting benchmarks of the line, as many as there are free places', () => {
+    const observed = [
+      candidate('ns/e', 4),
+      candidate('ns/held', 0, { holdsPlace: true }),
+      candidate('ns/c', 2),
+      candidate('ns/done', 1, { holdsPlace: true, settled: true }),
+      candidate('ns/d', 3),
+    ];
+    expect(admissibleNow(3, observed)).toEqual(['ns/c', 'ns/d']);
+  });
+
+  it('names exactly the benchmarks decideAdmission admits on the same view', () => {
+    const observed = ['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e'].map((key, i) =>
+      candidate(key, i % 2, { holdsPlace: key === 'ns/b', settled: key === 'ns/d' }),
+    );
+    for (const limit of [undefined, 0, 1, 2, 3, 5]) {
+      const admitted = observed
+        .filter(
+          (self) => !self.holdsPlace && !self.settled && decideAdmission(self, limit, observed).admitted,
+        )
+        .map((self) => self.key)
+        .sort();
+      expect([...admissibleNow(limit, observed)].sort()).toEqual(admitted);
+    }
+  });
+
+  it('names nobody while the places held fill the limit (a lowered limit included)', () => {
+    const observed = [
+      candidate('ns/a', 0, { holdsPlace: true }),
+      candidate('ns/b', 1, { holdsPlace: true }),
+      candidate('ns/c', 2),
+    ];
+    expect(admissibleNow(2, observed)).toEqual([]);
+    expect(admissibleNow(1, observed)).toEqual([]);
   });
 });

@@ -53,3 +53,21 @@ export function decideAdmission(
 function comesBefore(a: AdmissionCandidate, b: AdmissionCandidate): boolean {
   return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.key < b.key;
 }
+
+/**
+ * The benchmarks waiting for a place that `decideAdmission` admits on this view: the first
+ * `limit - places held` of the line. When a place comes free these are the ones worth waking; the others
+ * would only find themselves still waiting (their place in line is refreshed by their own slower poll).
+ */
+export function admissibleNow(limit: number | undefined, observed: readonly AdmissionCandidate[]): string[] {
+  const live = observed.filter((candidate) => !candidate.settled);
+  const waiting = live.filter((candidate) => !candidate.holdsPlace).sort(lineOrder);
+  if (limit === undefined) return waiting.map((candidate) => candidate.key);
+  const free = limit - live.filter((candidate) => candidate.holdsPlace).length;
+  return waiting.slice(0, Math.max(0, free)).map((candidate) => candidate.key);
+}
+
+function lineOrder(a: AdmissionCandidate, b: AdmissionCandidate): number {
+  if (comesBefore(a, b)) return -1;
+  return comesBefore(b, a) ? 1 : 0;
+}

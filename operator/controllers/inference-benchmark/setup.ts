@@ -18,8 +18,11 @@ import type { ResourceRef } from '../../runtime/informer.js';
 import type { Manager } from '../../runtime/manager.js';
 import { keyFromString, keyOf } from '../../runtime/reconciler.js';
 import type { ControllerSetup } from '../registry.js';
-import { clusterKey, clusterRefName } from './cluster-ref.js';
+import { admissibleNow } from './admission.js';
+import { clusterRefName } from './cluster-ref.js';
 import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
+import { KubeResultsConfigMaps } from './results-configmaps.js';
+import { admissionCandidates, freesItsPlace, holdsLivePlace } from './steps/admit.js';
 
 export const INFERENCE_BENCHMARK_RESOURCE: ResourceRef = {
   group: GROUP,
@@ -75,11 +78,23 @@ export function inferenceBenchmarkControllerSetup(
         bundle ??= readFile(clientBundlePath());
         return bundle;
       },
+      resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
       // Called from reconciles only, so `controller` below is assigned by then.
-      onCapacityFreed: (namespace, clusterName) => {
-        for (const key of benchmarksOnCluster(clusterKey(namespace, clusterName))) controller.enqueue(key);
-      },
+      onCapacityFreed: (namespace, clusterName) => wakeAdmissible(namespace, clusterName),
     });
+    /**
+     * A place came free (a run ended, a benchmark is being deleted): wake only the benchmarks that the
+     * admission decision now admits, the first of the line, not the whole line. Waking everyone cost one
+     * reconcile (and a status write for the changed place in line) per waiting benchmark per freed place,
+     * and those reconciles queued in front of the one that could start. The others' place in line is
+     * refreshed by their own poll (WAITING_FOR_CAPACITY_MS).
+     */
+    const wakeAdmissible = (namespace: string, clusterName: string): void => {
+      const limit = clusters.get(namespace, clusterName)?.spec?.maxActiveBenchmarks;
+      const candidates = admissionCandidates(benchmarks, namespace, clusterName);
+      for (const key of admissibleNow(typeof limit === 'number' ? limit : undefined, candidates))
+        controller.enqueue(key);
+    };
     const benchmarksOnCluster = (clusterKey: string): string[] => {
       const { namespace, name } = keyFromString(clusterKey);
       return benchmarks
@@ -91,6 +106,15 @@ export function inferenceBenchmarkControllerSetup(
       name: 'inferencebenchmark',
       forResource: INFERENCE_BENCHMARK_RESOURCE,
       reconciler,
+      // A benchmark whose run holds a place (or that is being deleted) goes before those that only wait in
+      // line: fifty applied at once must not queue the admitted ones' next step behind forty-seven
+      // "number N in line" writes.
+      priorityOf: (key) => {
+        const { namespace, name } = keyFromString(key);
+        const object = benchmarks.get(namespace, name);
+        if (!object) return 0;
+        return holdsLivePlace(object) || object.metadata?.deletionTimestamp !== undefined ? 1 : 0;
+      },
       watches: [
         {
           resource: SLURM_CLUSTER_RESOURCE,
@@ -104,6 +128,15 @@ export function inferenceBenchmarkControllerSetup(
       const { namespace, name } = keyFromString(owner);
       if (benchmarks.get(namespace, name)) controller.enqueue(owner);
     });
+    // The place is free as soon as the apiserver holds the run's end (admission counts a settled benchmark
+    // as holding none): wake the next in line on that event, without waiting for the settling reconcile's
+    // clean-up (a listing and an scancel) to give the place back.
+    const onFreed = (object: BenchmarkObject): void => {
+      const clusterName = clusterRefName(object);
+      if (clusterName && object.metadata?.namespace && freesItsPlace(object))
+        wakeAdmissible(object.metadata.namespace, clusterName);
+    };
+    benchmarks.addEventHandler({ onUpdate: onFreed, onDelete: onFreed });
     registry.onSessionChange((cluster) => {
       for (const key of benchmarksOnCluster(cluster)) controller.enqueue(key);
     });

@@ -9,8 +9,9 @@ import { createdAtMs, keyOf } from '../../../runtime/reconciler.js';
 import { type AdmissionCandidate, decideAdmission } from '../admission.js';
 import { clusterRefName } from '../cluster-ref.js';
 import {
-  type BenchmarkServices,
+  type BenchmarkObject,
   halt,
+  type ObjectCache,
   type RunContext,
   type StepOutcome,
   WAITING_FOR_CAPACITY_MS,
@@ -24,7 +25,7 @@ import {
 export async function admit(ctx: RunContext): Promise<StepOutcome> {
   const clusterName = ctx.spec.clusterRef.name;
   const limit = ctx.services.clusters.get(ctx.namespace, clusterName)?.spec?.maxActiveBenchmarks;
-  const candidates = admissionCandidates(ctx.services, ctx.namespace, clusterName);
+  const candidates = admissionCandidates(ctx.services.benchmarks, ctx.namespace, clusterName);
   const self = candidates.find((candidate) => candidate.key === ctx.ownerKey) ?? {
     key: ctx.ownerKey,
     createdAt: createdAtMs(ctx.object),
@@ -58,27 +59,42 @@ export async function admit(ctx: RunContext): Promise<StepOutcome> {
 /** A fallback only: the write of the place wakes the benchmark through the informer at once. */
 const ADMITTED_WRITE_MS = 1_000;
 
-function admissionCandidates(
-  services: BenchmarkServices,
+/** The benchmarks of one cluster as admission sees them (the informer's view). */
+export function admissionCandidates(
+  benchmarks: ObjectCache<BenchmarkObject>,
   namespace: string,
   clusterName: string,
 ): AdmissionCandidate[] {
-  return services.benchmarks
+  return benchmarks
     .list(namespace)
     .filter((benchmark) => clusterRefName(benchmark) === clusterName)
-    .map((benchmark) => {
-      const status = benchmark.status;
-      return {
-        key: keyOf(benchmark),
-        createdAt: createdAtMs(benchmark),
-        holdsPlace:
-          (status?.admission !== undefined && status.admission.runId === status.runId) ||
-          (status?.slurmJobs?.length ?? 0) > 0,
-        settled:
-          benchmark.metadata?.deletionTimestamp !== undefined ||
-          TERMINAL_PHASES.has(status?.phase ?? BenchmarkPhase.Pending),
-      };
-    });
+    .map(admissionCandidate);
+}
+
+function admissionCandidate(benchmark: BenchmarkObject): AdmissionCandidate {
+  const status = benchmark.status;
+  return {
+    key: keyOf(benchmark),
+    createdAt: createdAtMs(benchmark),
+    holdsPlace:
+      (status?.admission !== undefined && status.admission.runId === status.runId) ||
+      (status?.slurmJobs?.length ?? 0) > 0,
+    settled: freesItsPlace(benchmark),
+  };
+}
+
+/** Succeeded, Failed or being deleted: the benchmark holds no place any more (and waits for none). */
+export function freesItsPlace(benchmark: BenchmarkObject): boolean {
+  return (
+    benchmark.metadata?.deletionTimestamp !== undefined ||
+    TERMINAL_PHASES.has(benchmark.status?.phase ?? BenchmarkPhase.Pending)
+  );
+}
+
+/** It holds a place and has not ended: its run is doing work on the cluster. */
+export function holdsLivePlace(benchmark: BenchmarkObject): boolean {
+  const candidate = admissionCandidate(benchmark);
+  return candidate.holdsPlace && !candidate.settled;
 }
 
 /**
