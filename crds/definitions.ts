@@ -158,17 +158,19 @@ export function inferenceBenchmarkCrd(): CustomResourceDefinition {
         jsonPath: '.status.progress.display',
         description: 'Completed of total measured requests.',
       },
+      // Strings the operator rounds (status.display): a column of type number prints every digit, integer
+      // truncates, and a JSONPath cannot round.
       {
         name: 'Tok/s',
-        type: 'number',
-        jsonPath: '.status.results.outputTokensPerSecond',
-        description: 'Output tokens per second over the measured window.',
+        type: 'string',
+        jsonPath: '.status.display.outputTokensPerSecond',
+        description: 'Output tokens per second over the measured window, one decimal.',
       },
       {
         name: 'TTFT p50',
-        type: 'number',
-        jsonPath: '.status.results.ttftMs.p50',
-        description: 'Median time to first token in ms.',
+        type: 'string',
+        jsonPath: '.status.display.ttftP50Ms',
+        description: 'Median time to first token, whole ms.',
       },
       AGE_COLUMN,
     ],

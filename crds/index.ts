@@ -5,4 +5,5 @@ export * from './common.js';
 export * from './conditions.js';
 export * from './inference-benchmark.js';
 export * from './parse.js';
+export * from './results-configmap.js';
 export * from './slurm-cluster.js';

@@ -286,6 +286,12 @@ export const InferenceBenchmarkSpec = z
     cleanupPolicy: CleanupPolicy.default('Delete').describe(
       'What happens to the server and client jobs after the run: Delete cancels them, Keep leaves them running (until their time limit) for inspection.',
     ),
+    retainResults: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Keep each run's results ConfigMap (status.resultsStore.configMap) when the benchmark is deleted. false: the ConfigMap is owned by the benchmark and garbage-collected with it.",
+      ),
   })
   .describe('The benchmark recipe. A change starts a new run.');
 export type InferenceBenchmarkSpec = z.infer<typeof InferenceBenchmarkSpec>;
@@ -347,6 +353,39 @@ export function formatProgress(completedRequests: number, totalRequests: number)
   return `${completedRequests}/${totalRequests}`;
 }
 
+export const BenchmarkResultsStore = z
+  .strictObject({
+    configMap: ObjectName.describe(
+      "The run's results ConfigMap in the benchmark's namespace (summary, per-request samples, environment, log tails; crds/results-configmap.ts). `kubectl hpcbench results|report|logs` read it.",
+    ),
+    recordsPath: z
+      .string()
+      .max(4096)
+      .describe("Every per-request record of the run (JSON lines), on the cluster's login node."),
+    complete: z
+      .boolean()
+      .describe(
+        'The run has ended and the ConfigMap holds its final content; false while only its log tails are in.',
+      ),
+    storedAt: Timestamp.optional().describe('When the final content was written.'),
+  })
+  .describe('Where the artifacts of the current run are kept outside its jobs.');
+
+export const BenchmarkDisplay = z
+  .strictObject({
+    outputTokensPerSecond: z
+      .string()
+      .max(32)
+      .optional()
+      .describe('results.outputTokensPerSecond with one decimal.'),
+    ttftP50Ms: z.string().max(32).optional().describe('results.ttftMs.p50 in whole milliseconds.'),
+  })
+  .describe(
+    'Results as kubectl get prints them: a printer column cannot round a number (type integer truncates, number prints every digit).',
+  );
+export type BenchmarkDisplay = z.infer<typeof BenchmarkDisplay>;
+export type BenchmarkResultsStore = z.infer<typeof BenchmarkResultsStore>;
+
 export const InferenceBenchmarkStatus = z
   .strictObject({
     observedGeneration: z
@@ -382,6 +421,8 @@ export const InferenceBenchmarkStatus = z
     endpoints: BenchmarkEndpoints.optional(),
     progress: BenchmarkProgress.optional(),
     results: BenchmarkResults.optional(),
+    resultsStore: BenchmarkResultsStore.optional(),
+    display: BenchmarkDisplay.optional(),
     startTime: Timestamp.optional().describe('When the current run started sending requests.'),
     completionTime: Timestamp.optional().describe('When the current run finished (succeeded or failed).'),
   })

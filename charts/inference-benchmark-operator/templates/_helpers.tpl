@@ -113,6 +113,11 @@ the per-namespace Roles (rbac.watchNamespaces), so both modes grant exactly the 
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+# One results ConfigMap per run (summary, samples, environment, log tails), read by `kubectl hpcbench`.
+# get/update replace an existing one; delete for clean-up. Never listed or watched.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create", "get", "update", "delete"]
 {{- end -}}
 
 {{- define "ibo.podSecurityContext" -}}

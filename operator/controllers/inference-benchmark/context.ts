@@ -12,6 +12,7 @@ import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
 import type { OwnedJobFinder } from './owned-jobs.js';
+import type { ResultsConfigMapWriter } from './results-configmaps.js';
 import type { JobRole, RunIdentity, RunPaths } from './run-identity.js';
 import type { RunMemory } from './run-memory.js';
 import type { BenchmarkStatusDraft } from './status-draft.js';
@@ -49,6 +50,8 @@ export interface BenchmarkReconcilerDeps {
   newToken?: () => string;
   /** A place under a cluster's maxActiveBenchmarks came free: reconcile the benchmarks waiting there. */
   onCapacityFreed?: (namespace: string, clusterName: string) => void;
+  /** Where each run's results ConfigMap goes (steps/store-results.ts); none: no ConfigMap is written. */
+  resultsConfigMaps?: ResultsConfigMapWriter;
 }
 
 /** What lives as long as the reconciler: its dependencies and the in-memory caches every reconcile shares. */

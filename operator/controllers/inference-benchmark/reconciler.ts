@@ -42,6 +42,7 @@ import { resolveSession } from './steps/resolve-session.js';
 import { ensureRun } from './steps/run.js';
 import { ensureServer } from './steps/server.js';
 import { settleRun } from './steps/settle-run.js';
+import { refreshLiveLogs } from './steps/store-results.js';
 
 export type {
   BenchmarkObject,
@@ -60,6 +61,7 @@ const PIPELINE: readonly Step[] = [
   startRunOnNewGeneration,
   settleRun,
   resolveSession,
+  refreshLiveLogs,
   ensureMonitoringReady,
   admit,
   ensureServer,

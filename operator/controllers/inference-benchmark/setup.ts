@@ -22,6 +22,7 @@ import { admissibleNow } from './admission.js';
 import { clusterRefName } from './cluster-ref.js';
 import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
 import { KubeResultsConfigMaps } from './results-configmaps.js';
+import { KubeResultsConfigMaps } from './results-configmaps.js';
 import { admissionCandidates, freesItsPlace, holdsLivePlace } from './steps/admit.js';
 
 export const INFERENCE_BENCHMARK_RESOURCE: ResourceRef = {
@@ -78,6 +79,7 @@ export function inferenceBenchmarkControllerSetup(
         bundle ??= readFile(clientBundlePath());
         return bundle;
       },
+      resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
       resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
       // Called from reconciles only, so `controller` below is assigned by then.
       onCapacityFreed: (namespace, clusterName) => wakeAdmissible(namespace, clusterName),

@@ -12,6 +12,7 @@ import { isFinalEntry } from '../job-status.js';
 import { refreshJobEntries } from '../jobs.js';
 import { releasePlace } from './admit.js';
 import { clusterLookup } from './resolve-session.js';
+import { storeResults } from './store-results.js';
 
 /**
  * A run whose end (Succeeded or Failed) the apiserver already holds (docs/architecture.md#the-end-of-a-run):
@@ -27,7 +28,7 @@ export async function settleRun(ctx: RunContext): Promise<StepOutcome> {
   // The first look at the end still holds the run's place: that is when the run's jobs are cancelled by
   // tag too, so a job that never reached status (a crash right after its sbatch) does not outlive the run.
   const firstLook = ctx.draft.status.admission?.runId === ctx.run.runId;
-  if (!firstLook && jobs.every(isFinalEntry)) return halt();
+  if (!firstLook && jobs.every(isFinalEntry)) return storeResults(ctx);
   const lookup = clusterLookup(ctx);
   if (!lookup.ok) return halt(WAITING_FOR_CLUSTER_MS);
   const session = lookup.session;
