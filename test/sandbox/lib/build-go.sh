@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the sandbox's Go binaries from the Go module proxy and caches them outside the repo.
-# Usage: build-go.sh [etcd|kube|helm|ollama|registry|all]
+# Usage: build-go.sh [etcd|kube|kcm|helm|ollama|registry|all]
 # Every binary lands in $IBO_CACHE/bin with a version stamp; a cached binary is never rebuilt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,6 +84,22 @@ build_kube_locked() {
     stamp kube-apiserver "$KUBE_STAMP" && stamp kubectl "$KUBE_STAMP"
 }
 
+# kube-controller-manager, for the garbage collector (ownerReferences) and namespace deletion. The same wrapper
+# module as kube-apiserver (tools.go names it too) and the same lock, since build_kube_locked recreates that
+# folder; its packages are mostly compiled already for the apiserver, so only its own controllers build.
+build_kcm() { stamp_ok kube-controller-manager "$KUBE_STAMP" || locked kube build_kcm_locked; }
+build_kcm_locked() {
+  stamp_ok kube-controller-manager "$KUBE_STAMP" && return 0
+  local d="$IBO_CACHE/build/kube-$KUBE_VERSION" ldflags
+  [ -s "$d/go.mod" ] || build_kube_locked || return 1
+  cp "$here/../../go/kube/tools.go" "$d/" || return 1
+  ldflags=$(kube_ldflags)
+  (cd "$d" && go mod tidy &&
+    timed kube-controller-manager go build -trimpath -ldflags "$ldflags" \
+      -o "$IBO_BIN/.kube-controller-manager.partial" k8s.io/kubernetes/cmd/kube-controller-manager) &&
+    install_bin kube-controller-manager && stamp kube-controller-manager "$KUBE_STAMP"
+}
+
 build_helm() { stamp_ok helm "$HELM_VERSION" || locked helm build_helm_locked; }
 build_helm_locked() {
   stamp_ok helm "$HELM_VERSION" && return 0
@@ -140,9 +156,9 @@ build_ollama() {
 }
 
 case "${1:-all}" in
-  etcd) build_etcd ;; kube) build_kube ;; helm) build_helm ;; ollama) build_ollama ;; registry) build_registry ;;
+  etcd) build_etcd ;; kube) build_kube ;; kcm) build_kcm ;; helm) build_helm ;; ollama) build_ollama ;; registry) build_registry ;;
   # One failing binary must not keep the others from building; the exit code still reports it. Each runs in
   # its own bash: under `||` bash ignores set -e, and a failed build must never be stamped.
-  all) rc=0; for b in ollama etcd kube helm registry; do bash "$0" "$b" || rc=1; done; exit $rc ;;
-  *) echo "usage: $0 [etcd|kube|helm|ollama|registry|all]" >&2; exit 2 ;;
+  all) rc=0; for b in ollama etcd kube kcm helm registry; do bash "$0" "$b" || rc=1; done; exit $rc ;;
+  *) echo "usage: $0 [etcd|kube|kcm|helm|ollama|registry|all]" >&2; exit 2 ;;
 esac

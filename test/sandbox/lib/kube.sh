@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Kubernetes half of the sandbox: etcd and a real kube-apiserver (RBAC on) on 127.0.0.1, an admin
-# kubeconfig, and ServiceAccount tokens for RBAC tests. There is no controller-manager, scheduler or kubelet:
-# namespaces never finish deleting and nothing is garbage-collected, so tests use unique names and delete
-# what they create.
+# The Kubernetes half of the sandbox: etcd, a real kube-apiserver (RBAC on) and a kube-controller-manager
+# running only the garbage collector and the namespace controller, all on 127.0.0.1; an admin kubeconfig, and
+# ServiceAccount tokens for RBAC tests. Objects with ownerReferences are garbage-collected and deleted
+# namespaces go away, as in a real cluster. There is no scheduler or kubelet: Pods never run.
 #
 # Usage: kube.sh install | up | down [--purge] | status | token <namespace> <serviceaccount> [seconds]
 # Writes $IBO_SANDBOX_DIR/kube.json (the `kube` section of sandbox.json, see test/sandbox/description.ts).
@@ -20,6 +20,7 @@ ETCD_DATA=$KUBE_DIR/etcd-data
 KUBECONFIG_ADMIN=$KUBE_DIR/admin.kubeconfig
 FRAGMENT=$STATE/kube.json
 APISERVER_PORT=${IBO_KUBE_APISERVER_PORT:-6443}
+KCM_PORT=${IBO_KUBE_CONTROLLER_MANAGER_PORT:-10257}
 ETCD_CLIENT_PORT=${IBO_KUBE_ETCD_CLIENT_PORT:-23790}
 ETCD_PEER_PORT=${IBO_KUBE_ETCD_PEER_PORT:-23800}
 SERVER=https://127.0.0.1:$APISERVER_PORT
@@ -35,6 +36,7 @@ install_kube() {
   command -v go >/dev/null || die "go is missing: the sandbox builds etcd, kube-apiserver, kubectl and helm from source"
   bash "$here/build-go.sh" etcd
   bash "$here/build-go.sh" kube
+  bash "$here/build-go.sh" kcm
   bash "$here/build-go.sh" helm
 }
 
@@ -162,6 +164,31 @@ start_apiserver() {
   fi
 }
 
+kcm_healthy() { curl -fsSk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" 2>/dev/null | grep -q '^ok$'; }
+
+# Only the controllers whose absence a test would notice: the garbage collector (ownerReferences, e.g. the
+# results ConfigMaps of benchmarks) and the namespace controller (deleted namespaces go away). It runs as the
+# sandbox admin: no per-controller credentials, no leader election (one instance), no service-account
+# signing (the apiserver's TokenRequest already issues tokens).
+start_kcm() {
+  if pidfile_alive "$KUBE_DIR/kube-controller-manager.pid" "$IBO_BIN/kube-controller-manager"; then
+    wait_until 60 kcm_healthy && return 0
+    die "our kube-controller-manager (pid $(pid_from_file "$KUBE_DIR/kube-controller-manager.pid")) runs but is not healthy; see $KUBE_DIR/kube-controller-manager.log"
+  fi
+  port_listening "$KCM_PORT" && die "port $KCM_PORT is taken by something that is not our kube-controller-manager"
+  start_daemon kube-controller-manager "$IBO_BIN/kube-controller-manager" \
+    --kubeconfig="$KUBECONFIG_ADMIN" \
+    --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" \
+    --authentication-skip-lookup=true \
+    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$KUBE_DIR/kcm-certs" \
+    --controllers=garbagecollector,namespace \
+    --leader-elect=false --use-service-account-credentials=false --profiling=false
+  if ! wait_until 60 kcm_healthy; then
+    tail -n 40 "$KUBE_DIR/kube-controller-manager.log" >&2
+    die "kube-controller-manager did not answer /healthz in 60 s (log: $KUBE_DIR/kube-controller-manager.log)"
+  fi
+}
+
 up_kube() {
   phase_begin kube-build
   install_kube
@@ -176,6 +203,7 @@ up_kube() {
   start_etcd
   start_apiserver
   write_admin_kubeconfig
+  start_kcm
   write_fragment
   flock -u 8
   phase_end
@@ -184,7 +212,8 @@ up_kube() {
 }
 
 down_kube() {
-  # The apiserver first, so it never sees its storage vanish under a request.
+  # The controller-manager, then the apiserver, so neither sees what it talks to vanish under a request.
+  stop_pidfile "$KUBE_DIR/kube-controller-manager.pid" "$IBO_BIN/kube-controller-manager" 10
   stop_pidfile "$KUBE_DIR/kube-apiserver.pid" "$IBO_BIN/kube-apiserver" 15
   stop_pidfile "$KUBE_DIR/etcd.pid" "$IBO_BIN/etcd" 10
   rm -f "$FRAGMENT"
@@ -205,6 +234,11 @@ status_kube() {
     echo "kube-apiserver: ready (pid $(pid_from_file "$KUBE_DIR/kube-apiserver.pid"), $SERVER)"
   else
     echo "kube-apiserver: down"; ok=1
+  fi
+  if pidfile_alive "$KUBE_DIR/kube-controller-manager.pid" "$IBO_BIN/kube-controller-manager" && kcm_healthy; then
+    echo "kube-controller-manager: healthy (pid $(pid_from_file "$KUBE_DIR/kube-controller-manager.pid"), 127.0.0.1:$KCM_PORT, garbagecollector+namespace)"
+  else
+    echo "kube-controller-manager: down"; ok=1
   fi
   return "$ok"
 }
