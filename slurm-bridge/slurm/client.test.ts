@@ -111,6 +111,102 @@ describe('SlurmClient with a fake exec', () => {
   });
 });
 
+/** A squeue line of the pinned format for job `id` named `name`. */
+const squeueLine = (id: string, name: string) =>
+  [
+    '@J',
+    id,
+    'RUNNING',
+    'None',
+    'localhost',
+    'cpu',
+    '(null)',
+    'hpcuser',
+    '1795872592',
+    '1795872592',
+    '1795872592',
+    'UNLIMITED',
+    'tag-1',
+    name,
+  ].join('|~|');
+
+/** An exec whose answers the test hands out one by one, so it can call while a listing is still running. */
+function heldExec() {
+  const calls: string[] = [];
+  const pending: Array<(result: Partial<ExecResult>) => void> = [];
+  const exec: ExecFunction = (command) => {
+    calls.push(command);
+    return new Promise((resolve) => {
+      pending.push((result) => resolve({ stdout: '', stderr: '', code: 0, truncated: false, ...result }));
+    });
+  };
+  const answer = async (result: Partial<ExecResult>) => {
+    while (pending.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    pending.shift()?.(result);
+  };
+  return { exec, calls, answer };
+}
+
+describe("SlurmClient listings of the user's jobs", () => {
+  it('asks slurmctld for the named jobs only, and hands each caller only its names', async () => {
+    const { exec, calls } = fakeExec([{ stdout: `${squeueLine('7', 'ibo-server-ns-a')}\n` }]);
+    const jobs = await new SlurmClient(exec).listMine({ names: ['ibo-server-ns-a'] });
+    expect(jobs.map((job) => job.id)).toEqual(['7']);
+    expect(calls[0]?.command).toContain("'--me' '--name=ibo-server-ns-a'");
+  });
+
+  it('should answer calls made while a listing runs from the next listing, which started after them, one for all', async () => {
+    const { exec, calls, answer } = heldExec();
+    const slurm = new SlurmClient(exec);
+    const first = slurm.listMine({ names: ['a'] });
+    const second = slurm.listMine({ names: ['b'] });
+    const third = slurm.listMine({ names: ['c'] });
+    // The job named b is submitted while the first listing runs: only the later listing can see it.
+    await answer({ stdout: `${squeueLine('1', 'a')}\n` });
+    await answer({ stdout: [squeueLine('1', 'a'), squeueLine('2', 'b'), squeueLine('3', 'c')].join('\n') });
+    expect((await first).map((job) => job.id)).toEqual(['1']);
+    expect((await second).map((job) => job.id)).toEqual(['2']);
+    expect((await third).map((job) => job.id)).toEqual(['3']);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toContain("'--name=b,c'");
+  });
+
+  it('should list every job of the user when one of the callers sharing a listing names none', async () => {
+    const { exec, calls, answer } = heldExec();
+    const slurm = new SlurmClient(exec);
+    const first = slurm.listMine({ names: ['a'] });
+    const named = slurm.listMine({ names: ['b'] });
+    const all = slurm.listMine();
+    await answer({});
+    await answer({ stdout: [squeueLine('2', 'b'), squeueLine('3', 'x')].join('\n') });
+    await first;
+    expect((await named).map((job) => job.id)).toEqual(['2']);
+    expect((await all).map((job) => job.id)).toEqual(['2', '3']);
+    expect(calls[1]).not.toContain('--name');
+  });
+
+  it('should fail only the callers a failed listing served, and serve the next ones', async () => {
+    const { exec, answer } = heldExec();
+    const slurm = new SlurmClient(exec);
+    const first = slurm.listMine({ names: ['a'] });
+    const second = slurm.listMine({ names: ['b'] });
+    const firstFails = expect(first).rejects.toBeInstanceOf(CommandFailedError);
+    await answer({ code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller' });
+    await answer({ stdout: squeueLine('2', 'b') });
+    await firstFails;
+    expect((await second).map((job) => job.id)).toEqual(['2']);
+  });
+
+  it('refuses a name that could split the list or reach the shell, before sending', async () => {
+    const { exec, calls } = fakeExec([]);
+    await expect(new SlurmClient(exec).listMine({ names: ['a,b'] })).rejects.toThrow(/not a job name/);
+    await expect(new SlurmClient(exec).listMine({ names: ["x'; touch /tmp/p"] })).rejects.toThrow(
+      /not a job name/,
+    );
+    expect(calls).toHaveLength(0);
+  });
+});
+
 describe('sbatch command', () => {
   it('quotes every option and converts memory to whole megabytes', () => {
     const command = buildSbatchCommand({

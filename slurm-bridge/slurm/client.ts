@@ -25,6 +25,16 @@ export interface SlurmClientOptions {
   readonly maxIdsPerQuery?: number;
 }
 
+/** More names than this and one listing asks for all the user's jobs instead (a short command line). */
+const MAX_NAMES_PER_LISTING = 100;
+
+interface ListingRequest {
+  /** undefined: every job of the user. */
+  readonly names: readonly string[] | undefined;
+  resolve(jobs: JobInfo[]): void;
+  reject(error: unknown): void;
+}
+
 /**
  * SLURM over nothing but an exec function (the shared SSH connection in production, a fake in unit
  * tests). Finished jobs are cached, so their final state and exit code survive Slurm's MinJobAge purge
@@ -32,6 +42,9 @@ export interface SlurmClientOptions {
  */
 export class SlurmClient {
   private readonly finished = new Map<string, JobInfo>();
+  /** Listings asked for while one runs: they share the next one. */
+  private listingRequests: ListingRequest[] = [];
+  private listing = false;
   private readonly timeoutSeconds: number;
   private readonly maxIdsPerQuery: number;
 
@@ -100,9 +113,53 @@ export class SlurmClient {
     return (await this.listMine()).filter((job) => job.comment === tag);
   }
 
-  /** Every job of the SSH user that squeue still lists (live, and finished within MinJobAge): one command. */
-  async listMine(): Promise<JobInfo[]> {
-    const result = await this.exec(buildSqueueCommand({ mine: true }), {
+  /**
+   * The SSH user's jobs that squeue still lists (live, and finished within MinJobAge), only those named
+   * `names` when given (filtered by slurmctld: `--name`).
+   *
+   * Every answer comes from a squeue that STARTED AFTER the call: a job submitted before the call (by this
+   * process or any other) is in it, which is what adoption before an sbatch relies on. Calls made while a
+   * listing runs do not join it (it may have started before their job was submitted); they share the next
+   * one, which asks for the union of their names. A wave of reconciles that each list before their sbatch
+   * costs two squeues instead of one each.
+   */
+  listMine(options: { names?: readonly string[] } = {}): Promise<JobInfo[]> {
+    const names = options.names && options.names.length > 0 ? [...new Set(options.names)] : undefined;
+    return new Promise((resolve, reject) => {
+      this.listingRequests.push({ names, resolve, reject });
+      if (!this.listing) void this.runListings();
+    });
+  }
+
+  private async runListings(): Promise<void> {
+    this.listing = true;
+    try {
+      while (this.listingRequests.length > 0) {
+        const batch = this.listingRequests;
+        this.listingRequests = [];
+        let wanted: Set<string> | undefined = new Set();
+        for (const request of batch) {
+          if (!request.names) wanted = undefined;
+          else for (const name of request.names) wanted?.add(name);
+        }
+        if (wanted && wanted.size > MAX_NAMES_PER_LISTING) wanted = undefined;
+        try {
+          const jobs = await this.listOnce(wanted ? [...wanted] : undefined);
+          for (const request of batch) {
+            const names = request.names;
+            request.resolve(names ? jobs.filter((job) => names.includes(job.name)) : jobs);
+          }
+        } catch (error) {
+          for (const request of batch) request.reject(error);
+        }
+      }
+    } finally {
+      this.listing = false;
+    }
+  }
+
+  private async listOnce(names: readonly string[] | undefined): Promise<JobInfo[]> {
+    const result = await this.exec(buildSqueueCommand({ mine: true, ...(names ? { names } : {}) }), {
       timeoutSeconds: this.timeoutSeconds,
     });
     if (result.code !== 0) throw new CommandFailedError('squeue --me', result.code, tail(result.stderr));

@@ -21,10 +21,15 @@ export function assertJobIds(ids: readonly string[]): void {
   }
 }
 
+/** Job names we put in `--name=`: what sanitizeJobName leaves (no comma, which would split the list). */
+const JOB_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
 export interface SqueueSelection {
   readonly ids?: readonly string[];
   /** Only the SSH user's own jobs (`--me`), for adoption by tag. */
   readonly mine?: boolean;
+  /** Only jobs with one of these names (`--name=a,b`): slurmctld's answer carries only them. */
+  readonly names?: readonly string[];
 }
 
 /** `squeue` over every state (plain squeue hides finished jobs) with the pinned field table. */
@@ -35,6 +40,11 @@ export function buildSqueueCommand(selection: SqueueSelection): string {
     args.push(`--jobs=${selection.ids.join(',')}`);
   }
   if (selection.mine) args.push('--me');
+  if (selection.names && selection.names.length > 0) {
+    for (const name of selection.names)
+      if (!JOB_NAME_PATTERN.test(name)) throw new Error(`not a job name for --name: ${JSON.stringify(name)}`);
+    args.push(`--name=${selection.names.join(',')}`);
+  }
   return `SLURM_TIME_FORMAT=${shellQuote(SLURM_TIME_FORMAT)} ${args.map(shellQuote).join(' ')}`;
 }
 

@@ -50,14 +50,17 @@ export async function ensureJob(ctx: RunContext, role: JobOfRole): Promise<Ensur
     memory.job(ctx.run.runId, role.role);
   if (!id) {
     const name = sanitizeJobName(jobName(role.role, ctx.namespace, ctx.name));
-    const tagged = await ownedJobs.withTagPrefix(session, ctx.run.tag);
+    // The run's directory is made while squeue lists (idempotent, and needed by the sbatch only).
+    const [tagged] = await Promise.all([
+      ownedJobs.withTagPrefix(session, ctx.run.tag, [name]),
+      session.files.mkdirp(requirePaths(ctx).dir),
+    ]);
     const adopted = pickAdoptable(tagged, ctx.run.tag, name);
     if (adopted) {
       id = adopted.id;
       ctx.log.info({ role: role.role, jobId: id }, 'adopted an existing job by its tag');
     } else {
       try {
-        await session.files.mkdirp(requirePaths(ctx).dir);
         id = await session.slurm.submit(await role.submitRequest(ctx));
       } catch (error) {
         // Anything but sbatch's own refusal leaves the outcome unknown (the connection dropped while it

@@ -6,14 +6,20 @@ import type { ClusterSession } from '../../cluster/types.js';
  * lag behind sbatch (a crash between the two), the tag never does.
  */
 export interface OwnedJobFinder {
-  /** The SSH user's jobs whose tag starts with `tagPrefix` (every run of one benchmark). */
-  withTagPrefix(session: ClusterSession, tagPrefix: string): Promise<JobInfo[]>;
+  /**
+   * The SSH user's jobs whose tag starts with `tagPrefix` (every run of one benchmark), listed by a squeue
+   * that started after the call. With `names`, only jobs of those names are listed (slurmctld filters):
+   * the jobs of a run always carry its roles' names, so a caller that knows them asks for no more.
+   */
+  withTagPrefix(session: ClusterSession, tagPrefix: string, names?: readonly string[]): Promise<JobInfo[]>;
 }
 
 export const squeueOwnedJobFinder: OwnedJobFinder = {
-  // Through the session's SlurmClient, so the command is counted in ibo_slurm_commands_total.
-  async withTagPrefix(session, tagPrefix) {
-    return (await session.slurm.listMine()).filter((job) => job.comment?.startsWith(tagPrefix) ?? false);
+  // Through the session's SlurmClient, so the command is counted in ibo_slurm_commands_total, and the
+  // listings of one reconcile wave share a squeue (SlurmClient.listMine).
+  async withTagPrefix(session, tagPrefix, names) {
+    const jobs = await session.slurm.listMine(names ? { names } : {});
+    return jobs.filter((job) => job.comment?.startsWith(tagPrefix) ?? false);
   },
 };
 

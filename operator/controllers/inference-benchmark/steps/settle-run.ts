@@ -1,4 +1,4 @@
-import { isFound, isTerminal } from '../../../../slurm-bridge/index.js';
+import { isFound, isTerminal, sanitizeJobName } from '../../../../slurm-bridge/index.js';
 import {
   forgetRun,
   halt,
@@ -10,6 +10,7 @@ import {
 } from '../context.js';
 import { isFinalEntry } from '../job-status.js';
 import { refreshJobEntries } from '../jobs.js';
+import { type JobRole, jobName } from '../run-identity.js';
 import { releasePlace } from './admit.js';
 import { clusterLookup } from './resolve-session.js';
 import { storeResults } from './store-results.js';
@@ -41,9 +42,11 @@ export async function settleRun(ctx: RunContext): Promise<StepOutcome> {
         })
         .map((job) => job.id),
     );
-    if (firstLook)
-      for (const job of await ctx.services.ownedJobs.withTagPrefix(session, ctx.run.tag))
+    if (firstLook) {
+      const names = RUN_ROLES.map((role) => sanitizeJobName(jobName(role, ctx.namespace, ctx.name)));
+      for (const job of await ctx.services.ownedJobs.withTagPrefix(session, ctx.run.tag, names))
         if (job.comment === ctx.run.tag && !isTerminal(job.state)) live.add(job.id);
+    }
     await session.slurm.cancel([...live]);
     if (live.size > 0) ctx.log.info({ jobs: [...live] }, 'run finished: cancelled its jobs');
   }
@@ -63,3 +66,6 @@ export async function settleRun(ctx: RunContext): Promise<StepOutcome> {
   );
   return halt(SETTLED_CHECK_MS);
 }
+
+/** Every role a run submits a job for: the clean-up listing asks slurmctld for their names only. */
+const RUN_ROLES: readonly JobRole[] = ['server', 'client'];
