@@ -7,8 +7,13 @@
  *   operator's one listing of the user's jobs for adoption);
  * - latency from kubectl apply to sbatch (SLURM's submit time of the server job), p50 and p99, for the
  *   benchmarks admitted at once, and from a freed place (a run's completion) to the next waiting one's sbatch;
- * - the operator's peak RSS and CPU time (/proc);
+ * - the same two latencies in milliseconds from the operator's log: apply to the "submitted" line of the
+ *   server job, and the write of a run's end (its "phase changed" line) to the next server's "submitted";
+ * - the operator's peak RSS and CPU time (/proc), and where the memory is at its peak (V8 heap used and
+ *   allocated, external and array buffers, sampled from its metrics at every look);
  * - the total time until every benchmark is Succeeded (or Failed).
+ * IBO_BENCH_HEAP_SNAPSHOT=1 writes a heap snapshot of the operator at the end (after the figures are read:
+ * writing one doubles the heap for a moment), into the run's log directory.
  * The cluster admits IBO_BENCH_MAX_ACTIVE benchmarks at once (spec.maxActiveBenchmarks, default 3): the
  * sandbox has 8 job slots and every benchmark needs two at the same time.
  * Prints figures; asserts nothing.
@@ -68,7 +73,13 @@ async function main(): Promise<void> {
   // The benchmarks here measure the operator, not the monitoring stack: leave it off to spare the CPUs.
   await env.setUp({ monitoring: false });
   await env.setMaxActiveBenchmarks(MAX_ACTIVE);
-  const operator = await env.startOperator({ bundle: true });
+  const snapshot = process.env.IBO_BENCH_HEAP_SNAPSHOT === '1';
+  const operator = await env.startOperator({
+    bundle: true,
+    ...(snapshot
+      ? { env: { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.logDir}` } }
+      : {}),
+  });
   const pid = operator.child.pid ?? 0;
   const loginsBefore = acceptedLogins();
 
@@ -88,7 +99,9 @@ async function main(): Promise<void> {
   let listed: Listed = { items: [] };
   const deadline = appliedAt + TIMEOUT_MS;
   let lastReport = 0;
+  const memory = new MemoryPeak();
   for (;;) {
+    memory.sample(await env.metrics());
     listed = JSON.parse(await env.kubectl(['get', 'ib', '-o', 'json'])) as Listed;
     const phases = new Map<string, number>();
     for (const item of listed.items) {
@@ -111,6 +124,7 @@ async function main(): Promise<void> {
   }
   const totalSeconds = (Date.now() - appliedAt) / 1000;
   const metricsAfter = await env.metrics();
+  memory.sample(metricsAfter);
   const loginsAfter = acceptedLogins();
   const proc = procFigures(pid);
   const established = Number(
@@ -185,8 +199,94 @@ async function main(): Promise<void> {
   console.log(
     `  apply -> sbatch, all (waits incl.) p50 ${seconds(allLatencies, 50)} s, p99 ${seconds(allLatencies, 99)} s`,
   );
+  const logged = loggedLatencies(operator.logFile, appliedAt);
+  const ms = (values: readonly number[], p: number) => percentile(values, p).toFixed(0);
+  console.log(
+    `  apply -> sbatch (operator log)   p50 ${ms(logged.applyToSubmit, 50)} ms, p99 ${ms(logged.applyToSubmit, 99)} ms over ${logged.applyToSubmit.length} (the first ${MAX_ACTIVE} "submitted" server lines)`,
+  );
+  console.log(
+    `  end written -> next sbatch (log) p50 ${ms(logged.handoffs, 50)} ms, p99 ${ms(logged.handoffs, 99)} ms over ${logged.handoffs.length} (a run's end in the apiserver to the next server's "submitted")`,
+  );
   console.log(`  operator peak RSS                ${proc.peakRssMb.toFixed(0)} MB`);
+  console.log(`  memory at the highest RSS seen   ${memory.describe()}`);
   console.log(`  operator CPU time                ${proc.cpuSeconds.toFixed(1)} s (user + system)`);
+  if (snapshot) console.log(`  heap snapshot                    ${await heapSnapshot(pid, env.logDir)}`);
+}
+
+/** The largest RSS the metrics showed, and how the process's memory split at that moment. */
+class MemoryPeak {
+  private peak: Record<string, number> | undefined;
+
+  sample(metrics: string): void {
+    const mb = (name: string) => metricSum(metrics, name) / 1024 / 1024;
+    const now = {
+      rss: mb('ibo_process_resident_memory_bytes'),
+      heapUsed: mb('ibo_nodejs_heap_size_used_bytes'),
+      heapTotal: mb('ibo_nodejs_heap_size_total_bytes'),
+      external: mb('ibo_nodejs_external_memory_bytes'),
+    };
+    if (!this.peak || (now.rss ?? 0) > (this.peak.rss ?? 0)) this.peak = now;
+  }
+
+  describe(): string {
+    const p = this.peak;
+    if (!p) return 'not sampled';
+    const f = (value: number | undefined) => (value ?? Number.NaN).toFixed(0);
+    return `${f(p.rss)} MB RSS: V8 heap ${f(p.heapUsed)} MB used of ${f(p.heapTotal)} MB allocated, external ${f(p.external)} MB, the rest (code, stacks, native) ${f((p.rss ?? 0) - (p.heapTotal ?? 0) - (p.external ?? 0))} MB`;
+  }
+}
+
+/**
+ * Milliseconds from the operator's own log lines: "submitted" (role server) is logged when sbatch returned,
+ * "phase changed" to Succeeded or Failed when the status write of the end returned.
+ */
+function loggedLatencies(
+  logFile: string,
+  appliedAt: number,
+): { applyToSubmit: number[]; handoffs: number[] } {
+  const submits: number[] = [];
+  const ends: number[] = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: { time?: string; msg?: string; role?: string; phase?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    const at = Date.parse(entry.time ?? '');
+    if (!Number.isFinite(at) || at < appliedAt) continue;
+    if (entry.msg === 'submitted' && entry.role === 'server') submits.push(at);
+    if (entry.msg === 'phase changed' && (entry.phase === 'Succeeded' || entry.phase === 'Failed'))
+      ends.push(at);
+  }
+  submits.sort((a, b) => a - b);
+  ends.sort((a, b) => a - b);
+  const applyToSubmit = submits.slice(0, MAX_ACTIVE).map((at) => at - appliedAt);
+  const handoffs = submits
+    .slice(MAX_ACTIVE)
+    .map((at, k) => at - (ends[k] ?? Number.NaN))
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  return { applyToSubmit: applyToSubmit.sort((a, b) => a - b), handoffs };
+}
+
+/** SIGUSR2 (--heapsnapshot-signal) and the file once V8 finished writing it. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const { readdirSync, statSync } = await import('node:fs');
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const file = readdirSync(dir).find((name) => name.endsWith('.heapsnapshot') && !before.has(name));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === lastSize) return join(dir, file);
+    lastSize = size;
+  }
+  return 'not written within 120 s';
 }
 
 try {
