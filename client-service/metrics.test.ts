@@ -14,6 +14,8 @@ function record(overrides: Partial<RequestRecord>): RequestRecord {
     runId: 'r',
     index: 0,
     clientId: 0,
+    stage: 1,
+    repeat: 1,
     warmup: false,
     startedAt: '2026-01-01T00:00:00.000Z',
     scheduledStartMs: 0,

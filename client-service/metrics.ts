@@ -132,6 +132,11 @@ export interface WindowInfo {
   /** End of the window: the last measured request's end, or "now" for a live view. */
   windowEndMs: number | null;
   openLoop: boolean;
+  /**
+   * The measured time when it is not one interval: a sweep's pooled figures count the sum of its levels'
+   * windows, not the warmups and levels between them. Overrides windowStartMs..windowEndMs.
+   */
+  wallTimeSeconds?: number | null;
 }
 
 /** The summary of the measured window; warmup requests are skipped everywhere. */
@@ -179,9 +184,15 @@ export function summarize(requests: readonly MeasuredRequest[], window: WindowIn
     if (r.outputTokensSource === 'chunks') estimatedOutputRequests++;
   }
   const wallTimeSeconds =
-    window.windowStartMs !== null && window.windowEndMs !== null && window.windowEndMs > window.windowStartMs
-      ? (window.windowEndMs - window.windowStartMs) / 1000
-      : null;
+    window.wallTimeSeconds !== undefined
+      ? window.wallTimeSeconds !== null && window.wallTimeSeconds > 0
+        ? window.wallTimeSeconds
+        : null
+      : window.windowStartMs !== null &&
+          window.windowEndMs !== null &&
+          window.windowEndMs > window.windowStartMs
+        ? (window.windowEndMs - window.windowStartMs) / 1000
+        : null;
   const summary: RunSummary = {
     runId: window.runId,
     counts: { requests: sent, succeeded, failed, warmup },

@@ -1,5 +1,13 @@
 import { setMaxListeners } from 'node:events';
-import type { RunState, RunStatus, StartRunRequest } from '../api-schema.js';
+import {
+  DEFAULT_SATURATION_THRESHOLD,
+  type RunState,
+  type RunStatus,
+  type Saturation,
+  type StageState,
+  type StageSummary,
+  type StartRunRequest,
+} from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
 import { type MeasuredRequest, startLag, summarize } from '../metrics.js';
 import type { ConnectionPool } from '../ollama/connection-pool.js';
@@ -7,9 +15,13 @@ import { createConnectionPool, StreamClient } from '../ollama/stream-client.js';
 import type { SseParserFactory } from '../openai/sse-parser.js';
 import { exponentialGapMs, seededRandom } from './arrivals.js';
 import { measuredRequest } from './records.js';
-import type { RunFiles } from './run-files.js';
+import { repeatStats, repeatWarnings } from './repeat-stats.js';
+import type { RunFiles, StagesFile } from './run-files.js';
 import type { RunPusher } from './run-pusher.js';
+import { type LevelFigures, saturation, stopReason } from './saturation.js';
 import { Semaphore } from './semaphore.js';
+import { planStages, type StagePlan, stageLoad } from './stage-plan.js';
+import { compactStage, poolWindows, type RepeatReport, type WindowFigures } from './stage-summary.js';
 
 export interface RunDependencies {
   ollamaUrl: string;
@@ -29,9 +41,54 @@ interface Progress {
   inFlight: number;
 }
 
+/** One repeat of one level: its window and what it measured. */
+class StageWindow {
+  readonly measured: MeasuredRequest[] = [];
+  windowStartMs: number | null = null;
+  windowEndMs: number | null = null;
+  /** End of the last measured (not cancelled) request: where the window closes. */
+  lastEndMs: number | null = null;
+  lastArrivalMs: number | null = null;
+  arrivals = 0;
+  busyMs = 0;
+  completed = 0;
+
+  constructor(
+    readonly plan: StagePlan,
+    readonly repeat: number,
+  ) {}
+
+  wallTimeSeconds(): number | null {
+    if (this.windowStartMs === null) return null;
+    const end = this.windowEndMs ?? monotonicMs();
+    return end > this.windowStartMs ? (end - this.windowStartMs) / 1000 : null;
+  }
+
+  /** Open loop: the time arrivals were scheduled over (the whole duration when the level ran it out). */
+  arrivalWindowSeconds(aborted: boolean): number | null {
+    if (this.windowStartMs === null) return null;
+    if (this.plan.durationSeconds !== null && this.windowEndMs !== null && !aborted) {
+      return this.plan.durationSeconds;
+    }
+    const end = this.lastArrivalMs ?? monotonicMs();
+    return (end - this.windowStartMs) / 1000;
+  }
+
+  figures(aborted: boolean): WindowFigures {
+    return {
+      measured: this.measured,
+      wallTimeSeconds: this.wallTimeSeconds(),
+      busyMs: this.busyMs,
+      arrivals: this.arrivals,
+      arrivalSeconds: this.plan.mode === 'open' ? this.arrivalWindowSeconds(aborted) : null,
+    };
+  }
+}
+
 /**
- * One benchmark run: warmup, then the measured window in closed or open loop, then the summary, files and
- * the final push. Cancel aborts every request in flight at once (cancelAll) and stops scheduling.
+ * One benchmark run: its stages (one load level each, `workload.sweep`; one stage without a sweep), each
+ * `workload.repeat` times: warmup, then the measured window in closed or open loop. Then the summaries,
+ * files and the final push. Cancel aborts every request in flight at once (cancelAll) and stops scheduling.
  */
 export class BenchmarkRun {
   readonly id: string;
@@ -44,16 +101,22 @@ export class BenchmarkRun {
   private finishedAt: Date | null = null;
   /** Monotonic ms that the records' *StartMs fields count from. */
   readonly originMs = monotonicMs();
-  private windowStartMs: number | null = null;
-  private windowEndMs: number | null = null;
-  private lastArrivalMs: number | null = null;
-  private arrivals = 0;
   private readonly measured: MeasuredRequest[] = [];
   private completed = 0;
   private cancelledRequests = 0;
   private warmupCompleted = 0;
   private inFlight = 0;
   private nextIndex = 0;
+  private readonly plans: readonly StagePlan[];
+  private readonly repeats: number;
+  /** Per stage, its repeats so far. */
+  private readonly windows: StageWindow[][];
+  private readonly stageStates: StageState[];
+  /** Finished stages do not change: their compact summary is computed once. */
+  private readonly stageCache = new Map<number, StageSummary>();
+  private readonly reports: RepeatReport[] = [];
+  private current: StageWindow | null = null;
+  private stop: { after: number; reason: 'saturated' | 'slo' } | null = null;
   private readonly abort = new AbortController();
   private readonly pool: ConnectionPool;
   private readonly client: StreamClient;
@@ -72,11 +135,12 @@ export class BenchmarkRun {
     const w = request.workload;
     this.prompts = w.prompts ?? [w.prompt as string];
     this.timeoutMs = w.requestTimeoutSeconds * 1000;
-    // No hidden cap: as many keep-alive connections as requests can be in flight.
-    this.pool = createConnectionPool(
-      deps.ollamaUrl,
-      w.mode === 'closed' ? w.clients : (w.maxConcurrency ?? null),
-    );
+    this.plans = planStages(request);
+    this.repeats = w.repeat;
+    this.windows = this.plans.map(() => []);
+    this.stageStates = this.plans.map(() => 'pending');
+    // No hidden cap: as many keep-alive connections as requests can be in flight at the busiest level.
+    this.pool = createConnectionPool(deps.ollamaUrl, poolSize(this.plans));
     this.client = new StreamClient(
       deps.ollamaUrl,
       this.pool,
@@ -111,9 +175,16 @@ export class BenchmarkRun {
   }
 
   status(): RunStatus {
-    const w = this.request.workload;
-    const windowEndMs = this.windowEndMs ?? (this.windowStartMs === null ? null : monotonicMs());
-    const arrivalWindowSeconds = this.arrivalWindowSeconds();
+    const aborted = this.abort.signal.aborted;
+    const all = this.windows.flat();
+    const wallTimeSeconds = all.reduce<number | null>((sum, win) => {
+      const seconds = win.wallTimeSeconds();
+      return seconds === null ? sum : (sum ?? 0) + seconds;
+    }, null);
+    const current = this.current;
+    const stages = this.stageSummaries();
+    const openWindow = current?.plan.mode === 'open' ? current : null;
+    const arrivalSeconds = openWindow?.arrivalWindowSeconds(aborted) ?? null;
     return {
       id: this.id,
       benchmark: this.benchmark,
@@ -122,54 +193,133 @@ export class BenchmarkRun {
       message: this.message,
       startedAt: this.startedAt.toISOString(),
       finishedAt: this.finishedAt?.toISOString() ?? null,
-      progress: {
-        completed: this.completed,
-        cancelled: this.cancelledRequests,
-        total: this.plannedTotal(),
-        inFlight: this.inFlight,
-        warmupCompleted: this.warmupCompleted,
-        warmupTotal: w.warmupRequests,
-      },
+      progress: this.fullProgress(),
       summary: summarize(this.measured, {
         runId: this.id,
-        windowStartMs: this.windowStartMs,
-        windowEndMs,
-        openLoop: w.mode === 'open',
+        windowStartMs: null,
+        windowEndMs: null,
+        openLoop: this.plans.some((p) => p.mode === 'open'),
+        wallTimeSeconds,
       }),
       openLoop:
-        w.mode === 'open'
-          ? {
-              targetRate: w.ratePerSecond as number,
+        openWindow === null
+          ? this.plans.length === 1 && this.plans[0]?.mode === 'open'
+            ? { targetRate: this.plans[0].ratePerSecond as number, achievedRate: null }
+            : null
+          : {
+              targetRate: openWindow.plan.ratePerSecond as number,
               achievedRate:
-                arrivalWindowSeconds !== null && arrivalWindowSeconds > 0
-                  ? this.arrivals / arrivalWindowSeconds
-                  : null,
-            }
-          : null,
+                arrivalSeconds !== null && arrivalSeconds > 0 ? openWindow.arrivals / arrivalSeconds : null,
+            },
       startLagMs: startLag(this.measured),
+      stages,
+      saturation: this.saturation(stages),
+      warnings: stages.flatMap((s) => s.warnings.map((text) => `stage ${s.stage}: ${text}`)),
       pushgateway: this.pusher.status(),
       outputDir: this.files?.dir ?? null,
     };
+  }
+
+  private stageSummaries(): StageSummary[] {
+    const aborted = this.abort.signal.aborted;
+    return this.plans.map((plan, i) => {
+      const cached = this.stageCache.get(plan.stage);
+      if (cached !== undefined) return cached;
+      const state = this.stageStates[i] as StageState;
+      const windows = this.windows[i] as StageWindow[];
+      const opened = windows.filter((w) => w.windowStartMs !== null);
+      const pooled =
+        opened.length === 0
+          ? null
+          : poolWindows(
+              this.id,
+              plan,
+              opened.map((w) => w.figures(aborted)),
+              this.request.slo,
+            );
+      const finished = this.reports.filter((r) => r.stage === plan.stage);
+      const stats =
+        this.repeats > 1 && finished.length >= 2 ? repeatStats(finished.map((r) => r.summary)) : null;
+      const summary = compactStage(
+        plan,
+        state,
+        finished.length,
+        pooled,
+        stats,
+        stats === null ? [] : repeatWarnings(stats),
+      );
+      if (state === 'done' || state === 'skipped') this.stageCache.set(plan.stage, summary);
+      return summary;
+    });
+  }
+
+  private saturation(stages: readonly StageSummary[]): Saturation {
+    const sweep = this.request.workload.sweep;
+    const first = this.plans[0];
+    return saturation(this.levelFigures(stages), {
+      load: first?.mode === 'open' ? 'ratePerSecond' : 'clients',
+      threshold: sweep?.saturationThreshold ?? DEFAULT_SATURATION_THRESHOLD,
+      stoppedAfterStage: this.stop?.after ?? null,
+      stopReason: this.stop?.reason ?? null,
+    });
+  }
+
+  /** The finished levels, in run order, as the saturation summary sees them. */
+  private levelFigures(stages: readonly StageSummary[]): LevelFigures[] {
+    return stages
+      .filter((s) => s.state === 'done')
+      .map((s) => ({
+        stage: s.stage,
+        load: stageLoad(this.plans[s.stage - 1] as StagePlan),
+        outputTokensPerSecond: s.outputTokensPerSecond,
+        requestsPerSecond: s.requestsPerSecond,
+        e2eP50Ms: s.e2eMs.p50,
+        sloMet: s.sloMet,
+        goodput: s.goodput,
+      }));
   }
 
   private progress(): Progress {
     return { completed: this.completed, total: this.plannedTotal(), inFlight: this.inFlight };
   }
 
+  /** Requests planned over the stages that run (an early stop drops the rest); null when one runs by time. */
   private plannedTotal(): number | null {
-    const w = this.request.workload;
-    if (w.mode === 'open' && w.durationSeconds !== undefined) return null;
-    return w.clients * w.requestsPerClient;
+    let total = 0;
+    for (const [i, plan] of this.plans.entries()) {
+      if (this.stageStates[i] === 'skipped') continue;
+      if (plan.requests === null) return null;
+      total += plan.requests * this.repeats;
+    }
+    return total;
   }
 
-  private arrivalWindowSeconds(): number | null {
-    const w = this.request.workload;
-    if (this.windowStartMs === null) return null;
-    if (w.durationSeconds !== undefined && this.windowEndMs !== null && !this.abort.signal.aborted) {
-      return w.durationSeconds;
+  private fullProgress(): RunStatus['progress'] {
+    const current = this.current;
+    const plan = current?.plan ?? (this.plans[0] as StagePlan);
+    const stageCompleted = current?.completed ?? 0;
+    const counted = plan.requests === null ? `${stageCompleted}` : `${stageCompleted}/${plan.requests}`;
+    const repeat = current?.repeat ?? 1;
+    const repeatText = this.repeats > 1 ? ` (repeat ${repeat}/${this.repeats})` : '';
+    let warmupTotal = 0;
+    for (const [i, p] of this.plans.entries()) {
+      if (this.stageStates[i] !== 'skipped') warmupTotal += p.warmupRequests * this.repeats;
     }
-    const end = this.lastArrivalMs ?? monotonicMs();
-    return (end - this.windowStartMs) / 1000;
+    return {
+      completed: this.completed,
+      cancelled: this.cancelledRequests,
+      total: this.plannedTotal(),
+      inFlight: this.inFlight,
+      warmupCompleted: this.warmupCompleted,
+      warmupTotal,
+      stage: plan.stage,
+      stages: this.plans.length,
+      repeat,
+      repeats: this.repeats,
+      stageCompleted,
+      stageTotal: plan.requests,
+      display: `stage ${plan.stage}/${this.plans.length}${repeatText}, ${counted} requests`,
+    };
   }
 
   private async execute(): Promise<void> {
@@ -178,25 +328,26 @@ export class BenchmarkRun {
     try {
       await this.files?.open();
       this.pusher.startLive();
-      const w = this.request.workload;
-      if (w.warmupRequests > 0)
-        await this.closedLoop(Math.min(w.clients, w.warmupRequests), w.warmupRequests, true);
-      this.windowStartMs = monotonicMs();
-      if (w.mode === 'closed') await this.closedLoop(w.clients, w.clients * w.requestsPerClient, false);
-      else await this.openLoop();
-      this.windowEndMs = this.lastEndMs ?? monotonicMs();
+      await this.runStages();
       finalState = this.abort.signal.aborted ? 'cancelled' : this.judgeWindow();
     } catch (err) {
       finalState = 'failed';
       this.message = err instanceof Error ? err.message : String(err);
-      this.windowEndMs ??= monotonicMs();
+      const current = this.current;
+      if (current !== null) {
+        current.windowEndMs ??= monotonicMs();
+        this.stageStates[current.plan.stage - 1] = 'failed';
+      }
+      this.skipPending();
     }
     this.finishedAt = new Date();
     try {
       await this.pusher.finish();
+      const status = { ...this.status(), state: finalState };
+      await this.files?.writeStages(this.stagesFile(status));
       await this.files?.finish(
         this.measured.map((m) => m.record),
-        { ...this.status(), state: finalState },
+        status,
       );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
@@ -206,7 +357,88 @@ export class BenchmarkRun {
     this.state = finalState;
   }
 
-  private lastEndMs: number | null = null;
+  private async runStages(): Promise<void> {
+    const signal = this.abort.signal;
+    const sweep = this.request.workload.sweep;
+    for (const [i, plan] of this.plans.entries()) {
+      if (this.stop !== null || signal.aborted) break;
+      this.stageStates[i] = 'running';
+      for (let repeat = 1; repeat <= this.repeats && !signal.aborted; repeat++) {
+        const win = new StageWindow(plan, repeat);
+        (this.windows[i] as StageWindow[]).push(win);
+        this.current = win;
+        await this.runWindow(win);
+        if (!signal.aborted) this.reports.push(this.repeatReport(win));
+      }
+      if (signal.aborted) {
+        this.stageStates[i] = 'cancelled';
+        break;
+      }
+      this.stageStates[i] = 'done';
+      if (sweep?.stopWhenSaturated) {
+        const reason = stopReason(this.levelFigures(this.stageSummaries()), sweep.saturationThreshold);
+        if (reason !== null) this.stop = { after: plan.stage, reason };
+      }
+      // A killed job still leaves the levels it finished.
+      await this.files?.writeStages(this.stagesFile(this.status()));
+    }
+    this.skipPending();
+  }
+
+  private skipPending(): void {
+    for (const [i, state] of this.stageStates.entries()) {
+      if (state === 'pending') this.stageStates[i] = 'skipped';
+    }
+  }
+
+  private async runWindow(win: StageWindow): Promise<void> {
+    const plan = win.plan;
+    if (plan.warmupRequests > 0) {
+      await this.closedLoop(win, Math.min(plan.clients, plan.warmupRequests), plan.warmupRequests, true);
+    }
+    win.windowStartMs = monotonicMs();
+    if (plan.mode === 'closed') await this.closedLoop(win, plan.clients, plan.requests, false);
+    else await this.openLoop(win);
+    win.windowEndMs = win.lastEndMs ?? monotonicMs();
+  }
+
+  private repeatReport(win: StageWindow): RepeatReport {
+    const pooled = poolWindows(this.id, win.plan, [win.figures(false)], this.request.slo);
+    return {
+      stage: win.plan.stage,
+      repeat: win.repeat,
+      mode: win.plan.mode,
+      clients: win.plan.mode === 'closed' ? win.plan.clients : null,
+      ratePerSecond: win.plan.ratePerSecond,
+      achieved: pooled.achieved,
+      summary: pooled.summary,
+      slo: pooled.slo,
+    };
+  }
+
+  /** Everything per level, in full: the run's stages.json. */
+  private stagesFile(status: RunStatus): StagesFile {
+    const aborted = this.abort.signal.aborted;
+    return {
+      runId: this.id,
+      stages: status.stages,
+      saturation: status.saturation,
+      levels: this.plans.map((plan, i) => {
+        const opened = (this.windows[i] as StageWindow[]).filter((w) => w.windowStartMs !== null);
+        const pooled =
+          opened.length === 0
+            ? null
+            : poolWindows(
+                this.id,
+                plan,
+                opened.map((w) => w.figures(aborted)),
+                this.request.slo,
+              );
+        return { plan, summary: pooled?.summary ?? null, slo: pooled?.slo ?? null };
+      }),
+      repeats: this.reports,
+    };
+  }
 
   /** A window in which every measured request failed measured nothing: the run failed, and says how. */
   private judgeWindow(): RunState {
@@ -222,17 +454,31 @@ export class BenchmarkRun {
     return 'failed';
   }
 
-  /** `clients` loops that each send back to back until `total` requests have been sent. */
-  private async closedLoop(clients: number, total: number, warmup: boolean): Promise<void> {
+  /**
+   * `clients` loops that each send back to back until `total` requests have been sent (null: no count),
+   * and, for a measured level with durationSeconds, none starts after the duration.
+   */
+  private async closedLoop(
+    win: StageWindow,
+    clients: number,
+    total: number | null,
+    warmup: boolean,
+  ): Promise<void> {
     let sent = 0;
-    const perClient = Math.ceil(total / clients);
+    const limit = total ?? Number.POSITIVE_INFINITY;
+    const perClient = Math.ceil(limit / clients);
+    const duration = warmup ? null : win.plan.durationSeconds;
+    const endMs =
+      duration === null ? Number.POSITIVE_INFINITY : (win.windowStartMs as number) + duration * 1000;
     const loops: Promise<void>[] = [];
     for (let clientId = 0; clientId < clients; clientId++) {
       loops.push(
         (async () => {
-          for (let i = 0; i < perClient && sent < total && !this.abort.signal.aborted; i++) {
+          for (let i = 0; i < perClient && sent < limit && !this.abort.signal.aborted; i++) {
+            const now = monotonicMs();
+            if (now >= endMs) break;
             sent++;
-            await this.sendOne(clientId, warmup, monotonicMs());
+            await this.sendOne(win, clientId, warmup, now);
           }
         })(),
       );
@@ -240,30 +486,32 @@ export class BenchmarkRun {
     await Promise.all(loops);
   }
 
-  /** Poisson arrivals at `rate`, optionally capped in flight; arrivals never wait for answers. */
-  private async openLoop(): Promise<void> {
+  /** Poisson arrivals at the level's rate, optionally capped in flight; arrivals never wait for answers. */
+  private async openLoop(win: StageWindow): Promise<void> {
+    const plan = win.plan;
     const w = this.request.workload;
-    const rate = w.ratePerSecond as number;
-    const random = w.seed === undefined ? Math.random : seededRandom(w.seed);
-    const limit =
-      w.durationSeconds === undefined ? w.clients * w.requestsPerClient : Number.POSITIVE_INFINITY;
+    const rate = plan.ratePerSecond as number;
+    // Every repeat and level draws its own schedule, repeatable from the seed.
+    const random =
+      w.seed === undefined ? Math.random : seededRandom(w.seed + (plan.stage - 1) * 1000 + (win.repeat - 1));
+    const limit = plan.requests ?? Number.POSITIVE_INFINITY;
     const endMs =
-      w.durationSeconds === undefined
+      plan.durationSeconds === null
         ? Number.POSITIVE_INFINITY
-        : (this.windowStartMs as number) + w.durationSeconds * 1000;
-    const semaphore = w.maxConcurrency === undefined ? null : new Semaphore(w.maxConcurrency);
+        : (win.windowStartMs as number) + plan.durationSeconds * 1000;
+    const semaphore = plan.maxConcurrency === null ? null : new Semaphore(plan.maxConcurrency);
     const signal = this.abort.signal;
     const pending = new Set<Promise<void>>();
-    let scheduledMs = this.windowStartMs as number;
+    let scheduledMs = win.windowStartMs as number;
     for (let n = 0; n < limit && !signal.aborted; n++) {
       scheduledMs += exponentialGapMs(rate, random);
       if (scheduledMs > endMs) break;
       await sleepUntil(scheduledMs, signal);
       if (signal.aborted) break;
       if (semaphore !== null && !(await semaphore.acquire(signal))) break;
-      this.arrivals++;
-      this.lastArrivalMs = monotonicMs();
-      const request = this.sendOne(n % w.clients, false, scheduledMs).finally(() => {
+      win.arrivals++;
+      win.lastArrivalMs = monotonicMs();
+      const request = this.sendOne(win, n % plan.clients, false, scheduledMs).finally(() => {
         semaphore?.release();
         pending.delete(request);
       });
@@ -272,7 +520,12 @@ export class BenchmarkRun {
     await Promise.all(pending);
   }
 
-  private async sendOne(clientId: number, warmup: boolean, scheduledStartMs: number): Promise<void> {
+  private async sendOne(
+    win: StageWindow,
+    clientId: number,
+    warmup: boolean,
+    scheduledStartMs: number,
+  ): Promise<void> {
     const index = this.nextIndex++;
     const startedAtWallMs = Date.now();
     this.inFlight++;
@@ -292,21 +545,46 @@ export class BenchmarkRun {
       { timeoutMs: this.timeoutMs },
     );
     this.inFlight--;
+    const endMs = monotonicMs();
     const m = measuredRequest(
-      { runId: this.id, index, clientId, warmup, originMs: this.originMs, scheduledStartMs, startedAtWallMs },
+      {
+        runId: this.id,
+        index,
+        clientId,
+        stage: win.plan.stage,
+        repeat: win.repeat,
+        warmup,
+        originMs: this.originMs,
+        scheduledStartMs,
+        startedAtWallMs,
+      },
       outcome,
     );
     this.measured.push(m);
+    win.measured.push(m);
     if (warmup) this.warmupCompleted++;
     else if (m.record.errorKind === 'cancelled') this.cancelledRequests++;
     else {
       this.completed++;
-      this.lastEndMs = monotonicMs();
+      win.completed++;
+      win.busyMs += endMs - outcome.timings.sentMs;
+      win.lastEndMs = endMs;
     }
     this.files?.append(m.record);
     this.pusher.observe(m);
     this.deps.onRecord?.(m);
   }
+}
+
+/** The pool's size: the most requests any level can have in flight (null: no cap, an uncapped open loop). */
+function poolSize(plans: readonly StagePlan[]): number | null {
+  let size = 0;
+  for (const plan of plans) {
+    if (plan.mode === 'closed') size = Math.max(size, plan.clients);
+    else if (plan.maxConcurrency === null) return null;
+    else size = Math.max(size, plan.maxConcurrency);
+  }
+  return size;
 }
 
 function sleepUntil(targetMs: number, signal: AbortSignal): Promise<void> {

@@ -6,6 +6,8 @@ export interface RequestPlacement {
   runId: string;
   index: number;
   clientId: number;
+  stage: number;
+  repeat: number;
   warmup: boolean;
   /** Monotonic ms of the run's origin; every ms field of the record is relative to it. */
   originMs: number;
@@ -22,6 +24,8 @@ export function measuredRequest(place: RequestPlacement, outcome: StreamOutcome)
     runId: place.runId,
     index: place.index,
     clientId: place.clientId,
+    stage: place.stage,
+    repeat: place.repeat,
     warmup: place.warmup,
     startedAt: new Date(place.startedAtWallMs).toISOString(),
     scheduledStartMs: place.scheduledStartMs - place.originMs,
@@ -82,6 +86,9 @@ export const RECORD_COLUMNS = [
   'doneReason',
   'decodeTps',
   'clientTps',
+  // Last, so that readers of the columns before sweeps existed keep their positions.
+  'stage',
+  'repeat',
 ] as const satisfies ReadonlyArray<keyof RequestRecord>;
 
 function csvCell(value: unknown): string {

@@ -29,6 +29,7 @@ export async function legacyBenchmarkRoutes(
         warmupRequests: 0,
         requestTimeoutSeconds: body.timeout,
         mode: 'closed',
+        repeat: 1,
       },
     });
     app.serviceMetrics.runsStarted.inc();

@@ -18,6 +18,8 @@ export async function queryRoutes(
         runId: 'query',
         index: 0,
         clientId: 0,
+        stage: 1,
+        repeat: 1,
         warmup: false,
         originMs: scheduledMs,
         scheduledStartMs: scheduledMs,
