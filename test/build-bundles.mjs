@@ -3,7 +3,7 @@
 // image runs). Entries are a table: an entry whose source does not exist yet is skipped, so the operator
 // entry builds as soon as operator/main.ts lands. Arguments pick entries by name:
 // `node test/build-bundles.mjs client-service` builds only dist/client-service.mjs.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -13,6 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRIES = [
   { name: 'client-service', source: 'client-service/main.ts', out: 'dist/client-service.mjs' },
   { name: 'operator', source: 'operator/main.ts', out: 'dist/operator.mjs' },
+  // The kubectl plugin: package.json's bin, and what the krew archive ships (kubectl-hpcbench/krew.yaml).
+  { name: 'kubectl-hpcbench', source: 'kubectl-hpcbench/cli/main.ts', out: 'dist/kubectl-hpcbench.mjs', executable: true },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ENTRIES.some((e) => e.name === w));
@@ -56,6 +58,8 @@ for (const entry of ENTRIES) {
     logLevel: 'warning',
     metafile: true,
   });
+  // kubectl finds a plugin by its executable name on PATH (kubectl-hpcbench): the bundle runs by its shebang.
+  if (entry.executable) chmodSync(join(root, entry.out), 0o755);
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   console.log(`built ${entry.out} (${(bytes / 1024).toFixed(0)} KiB)`);
   built++;
