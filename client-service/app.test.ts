@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -74,6 +74,77 @@ describe('authentication', () => {
     expect((await app.inject({ method: 'GET', url: '/runs', headers })).statusCode).toBe(401);
   });
 });
+
+/** Sweeps, repeats and SLOs the schema refuses, each naming its field. */
+function sweepCases() {
+  const run = (workload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    ...validRun,
+    ...extra,
+    workload: { ...validRun.workload, ...workload },
+  });
+  return [
+    {
+      name: 'a sweep with both levels and a range',
+      payload: run({ sweep: { levels: [{ clients: 1 }], range: { from: 1, to: 4, factor: 2 } } }),
+      field: 'body.workload.sweep.levels',
+    },
+    {
+      name: 'a sweep with neither levels nor a range',
+      payload: run({ sweep: { stopWhenSaturated: true } }),
+      field: 'body.workload.sweep.levels',
+    },
+    {
+      name: 'a level with both clients and a rate',
+      payload: run({ sweep: { levels: [{ clients: 1, ratePerSecond: 2 }] } }),
+      field: 'body.workload.sweep.levels.0.clients',
+    },
+    {
+      name: 'a closed-loop level with an open-loop count',
+      payload: run({ sweep: { levels: [{ clients: 2, requests: 10 }] } }),
+      field: 'body.workload.sweep.levels.0.requests',
+    },
+    {
+      name: 'a sweep that mixes clients and rates',
+      payload: run({ sweep: { levels: [{ clients: 1 }, { ratePerSecond: 2 }] } }),
+      field: 'body.workload.sweep.levels',
+    },
+    {
+      name: 'a sweep of 65 levels',
+      payload: run({ sweep: { levels: [...Array(65)].map((_, i) => ({ clients: i + 1 })) } }),
+      field: 'body.workload.sweep.levels',
+    },
+    {
+      name: 'a range of more than 64 levels',
+      payload: run({ sweep: { range: { from: 1, to: 100_000, factor: 1.1 } } }),
+      field: 'body.workload.sweep.range',
+    },
+    {
+      name: 'a range that ends below its start',
+      payload: run({ sweep: { range: { from: 8, to: 2, factor: 2 } } }),
+      field: 'body.workload.sweep.range.to',
+    },
+    {
+      name: 'a sweep with a workload-level rate it would ignore',
+      payload: run({ ratePerSecond: 3, sweep: { levels: [{ ratePerSecond: 1 }] } }),
+      field: 'body.workload.ratePerSecond',
+    },
+    {
+      name: 'a repeat of 0',
+      payload: run({ repeat: 0 }),
+      field: 'body.workload.repeat',
+    },
+    {
+      name: 'an SLO without a threshold',
+      payload: run({}, { slo: { percentile: 90 } }),
+      field: 'body.slo.ttftMs',
+    },
+    {
+      name: 'an SLO with both a percentile and an attainment',
+      payload: run({}, { slo: { ttftMs: 100, percentile: 90, attainment: 0.9 } }),
+      field: 'body.slo.attainment',
+    },
+  ].map((c) => ({ ...c, method: 'POST' as const, url: '/runs' }));
+}
 
 describe('bad input gets a 400 naming the field', () => {
   const cases: Array<{
@@ -160,6 +231,7 @@ describe('bad input gets a 400 naming the field', () => {
       payload: { ...validRun, protocol: 'grpc' },
       field: 'body.protocol',
     },
+    ...sweepCases(),
     { name: 'a run without a body', method: 'POST', url: '/runs', field: 'body' },
     { name: 'a run id with a leading dot', method: 'GET', url: '/runs/.hidden', field: 'params.id' },
     { name: 'cancelling a bad run id', method: 'DELETE', url: '/runs/.x', field: 'params.id' },
@@ -199,6 +271,20 @@ describe('bad input gets a 400 naming the field', () => {
       payload: { ...validRun, workload: { ...validRun.workload, clinets: 4, rate: 2 } },
       field: 'body.workload.clinets',
       message: 'unrecognized keys "clinets", "rate" at body.workload',
+    },
+    {
+      name: 'a misspelled field of a sweep level',
+      url: '/runs',
+      payload: { ...validRun, workload: { ...validRun.workload, sweep: { levels: [{ client: 4 }] } } },
+      field: 'body.workload.sweep.levels.0.client',
+      message: 'unrecognized key "client" at body.workload.sweep.levels.0',
+    },
+    {
+      name: 'a misspelled field of an SLO',
+      url: '/runs',
+      payload: { ...validRun, slo: { ttftMs: 100, ttft_ms: 5 } },
+      field: 'body.slo.ttft_ms',
+      message: 'unrecognized key "ttft_ms" at body.slo',
     },
     {
       name: 'a misspelled field of a query',
@@ -259,6 +345,95 @@ describe('runs', () => {
     const csv = await app.inject({ method: 'GET', url: '/runs/run-1/requests?format=csv', headers: auth });
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('reports a run without sweep as its one stage', async () => {
+    const res = await app.inject({ method: 'GET', url: '/runs/run-1', headers: auth });
+    const body = res.json();
+    expect(body.progress).toMatchObject({
+      stage: 1,
+      stages: 1,
+      repeat: 1,
+      repeats: 1,
+      display: 'stage 1/1, 1/1 requests',
+    });
+    expect(body.stages).toHaveLength(1);
+    expect(body.stages[0]).toMatchObject({
+      stage: 1,
+      state: 'done',
+      mode: 'closed',
+      load: { clients: 1, ratePerSecond: null },
+      requests: 1,
+      failed: 1,
+      goodput: null,
+      sloMet: null,
+    });
+    expect(body.saturation).toMatchObject({
+      load: 'clients',
+      knee: null,
+      maxSloLoad: null,
+      stoppedAfterStage: null,
+    });
+  });
+
+  it('runs every level of a sweep, each repeated, and writes stages.json with each repeat in full', async () => {
+    const payload = {
+      id: 'sweep-1',
+      model: 'm',
+      workload: {
+        clients: 1,
+        requestsPerClient: 2,
+        prompt: 'hi',
+        repeat: 2,
+        sweep: { range: { from: 1, to: 4, factor: 2 }, warmupRequests: 1 },
+      },
+      slo: { e2eMs: 1000 },
+    };
+    const started = await app.inject({ method: 'POST', url: '/runs', payload, headers: auth });
+    expect(started.statusCode).toBe(201);
+    await app.runs.get('sweep-1')?.done;
+    const body = (await app.inject({ method: 'GET', url: '/runs/sweep-1', headers: auth })).json();
+    expect(body.stages.map((s: { load: { clients: number } }) => s.load.clients)).toEqual([1, 2, 4]);
+    expect(body.stages.map((s: { requests: number }) => s.requests)).toEqual([4, 8, 16]);
+    expect(body.stages.every((s: { repeatsDone: number }) => s.repeatsDone === 2)).toBe(true);
+    // Every request failed: nothing is good, and the SLO is missed (no threshold counted, errors are).
+    expect(body.stages[2]).toMatchObject({ goodput: 0, attainment: 0, sloMet: false });
+    expect(body.progress).toMatchObject({
+      completed: 28,
+      total: 28,
+      warmupTotal: 6,
+      stage: 3,
+      repeat: 2,
+      display: 'stage 3/3 (repeat 2/2), 8/8 requests',
+    });
+    const records = (await app.inject({ method: 'GET', url: '/runs/sweep-1/requests', headers: auth })).body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { stage: number; repeat: number; warmup: boolean });
+    expect(records.filter((r) => !r.warmup && r.stage === 2 && r.repeat === 2)).toHaveLength(4);
+    const file = JSON.parse(readFileSync(join(outputDir, 'sweep-1', 'stages.json'), 'utf8'));
+    expect(file.repeats).toHaveLength(6);
+    expect(file.levels[1].plan).toMatchObject({ stage: 2, clients: 2, requests: 4, warmupRequests: 1 });
+  });
+
+  it('stops a sweep early at a level that misses the SLO, and skips the rest', async () => {
+    const payload = {
+      id: 'sweep-stop',
+      model: 'm',
+      workload: {
+        clients: 1,
+        requestsPerClient: 1,
+        prompt: 'hi',
+        sweep: { levels: [{ clients: 1 }, { clients: 2 }, { clients: 3 }], stopWhenSaturated: true },
+      },
+      slo: { ttftMs: 100 },
+    };
+    await app.inject({ method: 'POST', url: '/runs', payload, headers: auth });
+    await app.runs.get('sweep-stop')?.done;
+    const body = (await app.inject({ method: 'GET', url: '/runs/sweep-stop', headers: auth })).json();
+    expect(body.stages.map((s: { state: string }) => s.state)).toEqual(['done', 'skipped', 'skipped']);
+    expect(body.saturation).toMatchObject({ stoppedAfterStage: 1, stopReason: 'slo', sloMetAnywhere: false });
+    expect(body.progress.total).toBe(1);
   });
 
   it('answers 404 for a run it does not know', async () => {
