@@ -84,9 +84,15 @@ export const ConditionReason = {
   /** Prometheus and the Pushgateway answer. */
   MonitoringAvailable: 'MonitoringAvailable',
 
-  // Ollama
+  // The server's model (every engine; the condition keeps its first name, OllamaModelLoaded)
   /** The model is being pulled; the message has the progress. */
   ModelPulling: 'ModelPulling',
+  /** The engine is downloading or loading its weights (vLLM, SGLang, llama.cpp); its health does not answer yet. */
+  ModelLoading: 'ModelLoading',
+  /** The engine could not serve the model: it exited or never answered; the message has why. */
+  ModelLoadFailed: 'ModelLoadFailed',
+  /** The Hugging Face token Secret or its key is missing. */
+  TokenSecretNotFound: 'TokenSecretNotFound',
   /** The model is present and loaded. */
   ModelLoaded: 'ModelLoaded',
   /** `ollama pull` failed; the message has Ollama's error. */

@@ -3,6 +3,7 @@ import { BenchmarkResults } from './benchmark-results.js';
 import {
   API_VERSION,
   Conditions,
+  type DualRule,
   defaultedObject,
   ENV_NAME_PATTERN,
   HostPort,
@@ -31,7 +32,13 @@ export const DEFAULT_PROMPT =
 export const MAX_TOTAL_REQUESTS = 1_000_000;
 
 /** Environment variables the operator sets on the server job itself; a user value would break it. */
-export const RESERVED_SERVER_ENV = ['OLLAMA_HOST', 'OLLAMA_MODELS'] as const;
+export const RESERVED_SERVER_ENV = [
+  'OLLAMA_HOST',
+  'OLLAMA_MODELS',
+  'HF_HOME',
+  'HF_TOKEN',
+  'LLAMA_CACHE',
+] as const;
 
 const integer = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -41,10 +48,22 @@ export const ClusterReference = z
   })
   .describe('The SlurmCluster (same namespace) whose SLURM runs this benchmark.');
 
+/** Absolute paths on the cluster, passed quoted, but kept to characters that need no explaining. */
+export const CLUSTER_PATH_PATTERN = '^/[A-Za-z0-9_./+@-]+$';
+
+export const SecretKeyReference = z
+  .strictObject({
+    name: ObjectName.describe('Name of the Secret (same namespace as the benchmark).'),
+    key: matching(z.string().min(1).max(253), '^[-._A-Za-z0-9]+$', 'must be a Secret data key')
+      .default('token')
+      .describe('Key in the Secret. Default: token.'),
+  })
+  .describe('A key of a Secret in the same namespace.');
+
 export const ModelSpec = z
   .strictObject({
     name: ModelName.describe(
-      "Ollama model to serve, for example llama2 or gemma3:270m (the old recipe's service.model). Pulled on the cluster when missing.",
+      "The model. Engine ollama: the tag to serve, for example gemma3:270m (the old recipe's service.model), pulled on the cluster when missing. vllm and sglang: the Hugging Face repository id, for example Qwen/Qwen2.5-0.5B-Instruct. llamacpp: the repository holding model.file. With model.path: the name the server serves the weights under. Requests name the model by this.",
     ),
     precision: matching(
       z.string().min(1).max(32),
@@ -61,8 +80,40 @@ export const ModelSpec = z
       .describe(
         "Pull over plain HTTP from a registry on the cluster's own network, like `ollama pull --insecure`.",
       ),
+    revision: matching(
+      z.string().min(1).max(128),
+      '^[A-Za-z0-9_./-]+$',
+      'must be a branch, tag or commit: letters, digits, "_", ".", "/", "-"',
+    )
+      .optional()
+      .describe(
+        'Hugging Face revision (branch, tag or commit) of model.name, for engines vllm and sglang. Unset: main.',
+      ),
+    path: matching(
+      z.string().min(2).max(1024),
+      CLUSTER_PATH_PATTERN,
+      'must be an absolute path of letters, digits, "_", ".", "/", "+", "-", "@" (no spaces or shell characters)',
+    )
+      .optional()
+      .describe(
+        'Weights already on the cluster: a model folder (vllm, sglang) or a GGUF file (llamacpp). model.name is then only the name the server serves it under.',
+      ),
+    file: matching(
+      z.string().min(1).max(256),
+      '^[A-Za-z0-9_.+-][A-Za-z0-9_./+-]*[.]gguf$',
+      'must be a .gguf file name inside the repository',
+    )
+      .optional()
+      .describe(
+        'llamacpp only: the GGUF file inside the Hugging Face repository model.name (llama-server --hf-file).',
+      ),
+    huggingFaceTokenSecretRef: SecretKeyReference.optional().describe(
+      'A Secret in the benchmark namespace whose key holds a Hugging Face token, for gated models. The operator copies it to the cluster as a file of mode 0600 that the job reads into HF_TOKEN; it never appears in argv, the script or status.',
+    ),
   })
-  .describe('The model under test.');
+  .describe(
+    'The model under test: an Ollama tag (engine ollama), a Hugging Face repository id with an optional revision (vllm, sglang, llamacpp with file), or weights at a path on the cluster.',
+  );
 
 export const SlurmPlacement = z
   .strictObject({
@@ -229,21 +280,61 @@ export const ServerEnv = withRules(
     },
   ],
 ).describe(
-  "Extra environment of the server, e.g. OLLAMA_FLASH_ATTENTION=1 or OLLAMA_KV_CACHE_TYPE=q8_0. OLLAMA_HOST and OLLAMA_MODELS are the operator's.",
+  "Extra environment of the server, e.g. OLLAMA_FLASH_ATTENTION=1, OLLAMA_KV_CACHE_TYPE=q8_0 or VLLM_ATTENTION_BACKEND=FLASHINFER. OLLAMA_HOST, OLLAMA_MODELS, HF_HOME, HF_TOKEN and LLAMA_CACHE are the operator's.",
 );
+
+export const ServerEngineName = z.enum(['ollama', 'vllm', 'sglang', 'llamacpp']);
+export type ServerEngineName = z.infer<typeof ServerEngineName>;
+export const ServerProtocolName = z.enum(['ollama', 'openai']);
+export type ServerProtocolName = z.infer<typeof ServerProtocolName>;
 
 export const ServerSpec = z
   .strictObject({
-    engine: z.enum(['ollama']).default('ollama').describe('Inference server. Only ollama for now.'),
-    image: ImageReference.optional().describe(
-      "Server image for the apptainer and singularity runtimes: docker://…, oras://…, registry/name:tag or an absolute .sif path. Ignored by the native runtime. Unset: the operator's pinned Ollama image.",
+    engine: ServerEngineName.default('ollama').describe(
+      'Inference server: ollama, vllm (vllm serve), sglang (sglang.launch_server) or llamacpp (llama-server). Each job pulls or loads its model itself.',
     ),
+    protocol: ServerProtocolName.optional().describe(
+      "How the client service talks to the server: ollama (Ollama's native /api/generate, NDJSON) or openai (/v1/completions or /v1/chat/completions, server-sent events). Unset: ollama for engine ollama, openai for the others (which speak only openai).",
+    ),
+    openaiApi: z
+      .enum(['completions', 'chat'])
+      .optional()
+      .describe(
+        'With protocol openai: /v1/completions (a prompt) or /v1/chat/completions (messages). Unset: completions.',
+      ),
+    image: ImageReference.optional().describe(
+      "Server image for the apptainer and singularity runtimes: docker://…, oras://…, registry/name:tag or an absolute .sif path. Ignored by the native runtime. Unset: the operator's pinned image of the engine (ollama/ollama, vllm/vllm-openai, lmsysorg/sglang, ggml-org/llama.cpp server).",
+    ),
+    args: z
+      .array(z.string().max(4096))
+      .max(64)
+      .optional()
+      .describe(
+        'Extra command-line flags of the engine, appended after the operator\'s, e.g. ["--max-model-len", "8192"]. Each element is passed as ONE argument, quoted, never through a shell. Not for ollama (use env).',
+      ),
+    cacheDir: matching(
+      z.string().min(2).max(1024),
+      CLUSTER_PATH_PATTERN,
+      'must be an absolute path of letters, digits, "_", ".", "/", "+", "-", "@" (no spaces or shell characters)',
+    )
+      .optional()
+      .describe(
+        "Folder on the cluster where the engine keeps downloaded weights, shared by every job of the user (OLLAMA_MODELS, HF_HOME or LLAMA_CACHE). Unset: the engine's default under the cluster user's $HOME (~/.ollama/models, ~/.cache/huggingface, ~/.cache/llama.cpp).",
+      ),
+    tensorParallelSize: integer(1, 16)
+      .optional()
+      .describe('vllm and sglang: tensor-parallel ranks on the node. Unset: slurm.gpus (one rank per GPU).'),
     numParallel: integer(1, 1024)
       .optional()
       .describe(
-        'OLLAMA_NUM_PARALLEL, requests served at once per model. Unset: workload.clients (at most 1024), as the old system did.',
+        'ollama: OLLAMA_NUM_PARALLEL; llamacpp: --parallel slots. Requests served at once. Unset: workload.clients (at most 1024), as the old system did.',
       ),
-    maxLoadedModels: integer(1, 16).default(1).describe('OLLAMA_MAX_LOADED_MODELS.'),
+    maxLoadedModels: integer(1, 16).default(1).describe('ollama: OLLAMA_MAX_LOADED_MODELS.'),
+    readyTimeoutSeconds: integer(30, 86_400)
+      .optional()
+      .describe(
+        'How long the job waits for the server to answer with its model loaded before it fails. Unset: 300 s for ollama (after the pull), 3600 s for the others (their start-up includes the download).',
+      ),
     env: ServerEnv.optional(),
   })
   .describe('The inference server job.');
@@ -274,8 +365,100 @@ export const BenchmarkMonitoring = z
 
 export const CleanupPolicy = z.enum(['Delete', 'Keep']);
 
-export const InferenceBenchmarkSpec = z
-  .strictObject({
+/** What the engine rules read of a spec. */
+interface EngineRuleView {
+  model: z.output<typeof ModelSpec>;
+  server: z.output<typeof ServerSpec>;
+  slurm: z.output<typeof SlurmPlacement>;
+}
+
+const HF_ENGINES: readonly ServerEngineName[] = ['vllm', 'sglang'];
+
+/** Which model and server fields go with which engine, named by field, for kubectl apply and for zod. */
+const ENGINE_RULES: DualRule<EngineRuleView>[] = [
+  {
+    rule: "self.server.engine == 'ollama' || !self.model.name.contains(':')",
+    message:
+      'looks like an Ollama tag (name:tag); engines vllm, sglang and llamacpp load a Hugging Face repository id (org/name) or model.path',
+    fieldPath: '.model.name',
+    holds: (s) => s.server.engine === 'ollama' || !s.model.name.includes(':'),
+  },
+  {
+    rule: "self.server.engine != 'ollama' || !has(self.model.path)",
+    message: 'engine ollama pulls model.name from a registry; model.path is for vllm, sglang and llamacpp',
+    fieldPath: '.model.path',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.server.engine !== 'ollama' || s.model.path === undefined,
+  },
+  {
+    rule: "!has(self.model.revision) || self.server.engine in ['vllm', 'sglang']",
+    message: 'revision is for engines vllm and sglang (Hugging Face repositories)',
+    fieldPath: '.model.revision',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.model.revision === undefined || HF_ENGINES.includes(s.server.engine),
+  },
+  {
+    rule: "!has(self.model.file) || self.server.engine == 'llamacpp'",
+    message: 'file (a GGUF in the repository) is for engine llamacpp',
+    fieldPath: '.model.file',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.model.file === undefined || s.server.engine === 'llamacpp',
+  },
+  {
+    rule: "self.server.engine != 'llamacpp' || has(self.model.path) || has(self.model.file)",
+    message:
+      'engine llamacpp needs a GGUF: model.path on the cluster, or model.file inside the repository model.name',
+    fieldPath: '.model',
+    reason: 'FieldValueRequired',
+    holds: (s) => s.server.engine !== 'llamacpp' || s.model.path !== undefined || s.model.file !== undefined,
+  },
+  {
+    rule: "self.server.engine != 'ollama' || !has(self.model.huggingFaceTokenSecretRef)",
+    message: 'engine ollama does not read Hugging Face tokens',
+    fieldPath: '.model.huggingFaceTokenSecretRef',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.server.engine !== 'ollama' || s.model.huggingFaceTokenSecretRef === undefined,
+  },
+  {
+    rule: "!has(self.server.protocol) || self.server.protocol == 'openai' || self.server.engine == 'ollama'",
+    message: 'protocol ollama needs engine ollama; vllm, sglang and llamacpp speak openai',
+    fieldPath: '.server.protocol',
+    holds: (s) => s.server.protocol !== 'ollama' || s.server.engine === 'ollama',
+  },
+  {
+    rule: "!has(self.server.openaiApi) || self.server.engine != 'ollama' || (has(self.server.protocol) && self.server.protocol == 'openai')",
+    message: 'openaiApi needs protocol openai',
+    fieldPath: '.server.openaiApi',
+    reason: 'FieldValueForbidden',
+    holds: (s) =>
+      s.server.openaiApi === undefined || s.server.engine !== 'ollama' || s.server.protocol === 'openai',
+  },
+  {
+    rule: "!has(self.server.args) || self.server.engine != 'ollama'",
+    message: 'engine ollama takes no flags; set its environment in server.env',
+    fieldPath: '.server.args',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.server.args === undefined || s.server.engine !== 'ollama',
+  },
+  {
+    rule: "!has(self.server.tensorParallelSize) || self.server.engine in ['vllm', 'sglang']",
+    message: 'tensorParallelSize is for engines vllm and sglang',
+    fieldPath: '.server.tensorParallelSize',
+    reason: 'FieldValueForbidden',
+    holds: (s) => s.server.tensorParallelSize === undefined || HF_ENGINES.includes(s.server.engine),
+  },
+  {
+    rule: '!has(self.server.tensorParallelSize) || (has(self.slurm.gpus) && self.server.tensorParallelSize <= self.slurm.gpus)',
+    message: 'tensorParallelSize must be at most slurm.gpus (one rank per GPU of the node)',
+    fieldPath: '.server.tensorParallelSize',
+    holds: (s) =>
+      s.server.tensorParallelSize === undefined ||
+      (s.slurm.gpus !== undefined && s.server.tensorParallelSize <= s.slurm.gpus),
+  },
+];
+
+export const InferenceBenchmarkSpec = withRules(
+  z.strictObject({
     clusterRef: ClusterReference,
     model: ModelSpec,
     slurm: defaultedObject(SlurmPlacement),
@@ -292,8 +475,9 @@ export const InferenceBenchmarkSpec = z
       .describe(
         "Keep each run's results ConfigMap (status.resultsStore.configMap) when the benchmark is deleted. false: the ConfigMap is owned by the benchmark and garbage-collected with it.",
       ),
-  })
-  .describe('The benchmark recipe. A change starts a new run.');
+  }),
+  ENGINE_RULES,
+).describe('The benchmark recipe. A change starts a new run.');
 export type InferenceBenchmarkSpec = z.infer<typeof InferenceBenchmarkSpec>;
 /** The spec as a user writes it: defaulted fields may be left out. */
 export type InferenceBenchmarkSpecInput = z.input<typeof InferenceBenchmarkSpec>;
@@ -327,7 +511,12 @@ export const BenchmarkSlurmJob = z
 
 export const BenchmarkEndpoints = z
   .strictObject({
-    ollama: HostPort.optional().describe('host:port of the Ollama server on the cluster network.'),
+    server: HostPort.optional().describe(
+      'host:port of the inference server (any engine) on the cluster network.',
+    ),
+    ollama: HostPort.optional().describe(
+      'host:port of the Ollama server on the cluster network (engine ollama; the same as server, kept for existing readers).',
+    ),
     clientService: HostPort.optional().describe('host:port of the client-service on the cluster network.'),
     prometheus: HostPort.optional().describe("host:port of the cluster's Prometheus."),
     pushgateway: HostPort.optional().describe("host:port of the cluster's Pushgateway."),

@@ -3,9 +3,18 @@
  * The operator imports from here only.
  */
 
+export { OllamaJobOptions, ollamaJobScript } from './engines/ollama/job-script.js';
+export { ENGINES, engineFor } from './engines/registry.js';
+export {
+  ENGINE_NAMES,
+  EngineJobInput,
+  type EngineName,
+  type ModelPreparation,
+  type ServerEngine,
+  type ServerProtocol,
+} from './engines/types.js';
 export { ClientServiceJobOptions, clientServiceJobScript } from './scripts/client-service.js';
 export { MonitoringJobOptions, monitoringJobScript } from './scripts/monitoring.js';
-export { OllamaJobOptions, ollamaJobScript } from './scripts/ollama.js';
 export { ContainerRuntime, RuntimeSpec, runtimeCommand } from './scripts/runtime.js';
 export { shellJoin, shellQuote } from './shell/quote.js';
 export { SlurmClient, type SlurmClientOptions } from './slurm/client.js';

@@ -127,6 +127,20 @@ export class StreamClient {
 const VersionAnswer = z.object({ version: z.string() });
 
 /** GET /api/version with a short timeout; throws when Ollama does not answer. */
+/**
+ * Whether the server answers the OpenAI-compatible `/v1/models` (vLLM, SGLang, llama.cpp, and Ollama too):
+ * how /health tells a reachable server that has no Ollama `/api/version`.
+ */
+export async function answersOpenAiModels(
+  baseUrl: string,
+  pool: ConnectionPool,
+  timeoutMs = 2000,
+): Promise<boolean> {
+  const path = `${basePathOf(baseUrl)}/v1/models`;
+  const answer = await requestText(pool, { method: 'GET', path }, AbortSignal.timeout(timeoutMs));
+  return answer.status === 200;
+}
+
 export async function ollamaVersion(
   baseUrl: string,
   pool: ConnectionPool,

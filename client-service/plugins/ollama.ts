@@ -2,6 +2,7 @@ import type { QueryRequest } from '../api-schema.js';
 import { monotonicMs } from '../clock.js';
 import type { ConnectionPool } from '../ollama/connection-pool.js';
 import {
+  answersOpenAiModels,
   createConnectionPool,
   ollamaVersion,
   StreamClient,
@@ -21,6 +22,11 @@ export class OllamaService {
 
   version(): Promise<string> {
     return ollamaVersion(this.url, this.pool);
+  }
+
+  /** An OpenAI-compatible server (no /api/version) still counts as reachable when /v1/models answers. */
+  answersOpenAi(): Promise<boolean> {
+    return answersOpenAiModels(this.url, this.pool).catch(() => false);
   }
 
   query(

@@ -11,9 +11,18 @@ import { posix } from 'node:path';
 /**
  * Target kinds Prometheus discovers through file_sd. `cadvisor` is an addition to the five agreed kinds:
  * nothing in the sandbox writes it, but a site that runs cAdvisor next to its jobs gets the cAdvisor dashboard
- * filled by dropping a target file there.
+ * filled by dropping a target file there. `engine` is an inference server's own /metrics (vLLM, SGLang,
+ * llama.cpp): queue length, running requests, KV-cache use.
  */
-export const TARGET_KINDS = ['prometheus', 'pushgateway', 'node', 'dcgm', 'client', 'cadvisor'] as const;
+export const TARGET_KINDS = [
+  'prometheus',
+  'pushgateway',
+  'node',
+  'dcgm',
+  'client',
+  'cadvisor',
+  'engine',
+] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /**

@@ -28,6 +28,7 @@ const REFRESH_SECONDS: Record<TargetKind, number> = {
   dcgm: 3,
   client: 10,
   cadvisor: 10,
+  engine: 10,
 };
 
 function fileSd(targetsDir: string, kind: TargetKind) {

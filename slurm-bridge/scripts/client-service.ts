@@ -8,7 +8,7 @@ import {
   scriptPreamble,
   superviseTail,
 } from './common.js';
-import { nodeExporterBlock } from './ollama.js';
+import { nodeExporterBlock } from './exporters.js';
 import { RuntimeSpec, runtimeCommand, type Word } from './runtime.js';
 
 export const ClientServiceJobOptions = z.object({

@@ -13,7 +13,7 @@ import {
   scriptPreamble,
   superviseTail,
 } from './common.js';
-import { nodeExporterBlock } from './ollama.js';
+import { nodeExporterBlock } from './exporters.js';
 
 export const MonitoringJobOptions = z.object({
   workDir: z.string().startsWith('/'),

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { ollamaJobScript } from '../engines/ollama/job-script.js';
 import { clientServiceJobScript } from './client-service.js';
 import { moduleLoadLines } from './common.js';
 import { monitoringJobScript } from './monitoring.js';
-import { ollamaJobScript } from './ollama.js';
 import { runtimeCommand } from './runtime.js';
 
 const hostile = "x'; touch /tmp/pwned-ibo-script; echo '$(id)`id`\"";

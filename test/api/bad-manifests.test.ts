@@ -138,7 +138,7 @@ const CASES: BadCase[] = [
   sc('a monitoring time of "forever"', 'spec.monitoring.time', setAt('spec.monitoring.time', 'forever')),
   // unknown enum values
   ib('an unknown load mode', 'spec.workload.mode', setAt('spec.workload.mode', 'burst')),
-  ib('an unknown engine', 'spec.server.engine', setAt('spec.server.engine', 'vllm')),
+  ib('an unknown engine', 'spec.server.engine', setAt('spec.server.engine', 'tgi')),
   ib('an unknown cleanup policy', 'spec.cleanupPolicy', setAt('spec.cleanupPolicy', 'Never')),
   sc('an unknown container runtime', 'spec.containerRuntime', setAt('spec.containerRuntime', 'docker')),
   // missing required fields
@@ -167,6 +167,40 @@ const CASES: BadCase[] = [
     'spec.server.env',
     setAt('spec.server.env', [{ name: 'OLLAMA_HOST', value: '0.0.0.0' }]),
   ),
+  // engines: which model and server fields go with which engine (CEL on the spec)
+  ib('an Ollama tag with engine vllm', 'spec.model.name', (m) => {
+    setAt('spec.model', { name: 'llama2:7b' })(m);
+    setAt('spec.server', { engine: 'vllm', image: 'docker://vllm/vllm-openai:v0.11.0' })(m);
+  }),
+  ib(
+    'a model path with engine ollama',
+    'spec.model.path',
+    setAt('spec.model', { name: 'llama2', path: '/scratch/models/llama2' }),
+  ),
+  ib('a revision with engine ollama', 'spec.model.revision', setAt('spec.model.revision', 'main')),
+  ib('flags with engine ollama', 'spec.server.args', setAt('spec.server.args', ['--foo'])),
+  ib('protocol ollama with engine sglang', 'spec.server.protocol', (m) => {
+    setAt('spec.model', { name: 'Qwen/Qwen2.5-0.5B-Instruct' })(m);
+    setAt('spec.server', { engine: 'sglang', protocol: 'ollama' })(m);
+  }),
+  ib('llamacpp without a GGUF', 'spec.model', (m) => {
+    setAt('spec.model', { name: 'ggml-org/gemma-3-270m-GGUF' })(m);
+    setAt('spec.server', { engine: 'llamacpp' })(m);
+  }),
+  ib('a GGUF file with engine vllm', 'spec.model.file', (m) => {
+    setAt('spec.model', { name: 'org/model', file: 'model.gguf' })(m);
+    setAt('spec.server', { engine: 'vllm' })(m);
+  }),
+  ib('tensor parallelism beyond the GPUs', 'spec.server.tensorParallelSize', (m) => {
+    setAt('spec.model', { name: 'org/model' })(m);
+    setAt('spec.slurm.gpus', 2)(m);
+    setAt('spec.server', { engine: 'vllm', tensorParallelSize: 4 })(m);
+  }),
+  ib('a relative cache folder', 'spec.server.cacheDir', setAt('spec.server.cacheDir', 'cache/hf')),
+  ib('a model path with a command substitution', 'spec.model.path', (m) => {
+    setAt('spec.model', { name: 'org/model', path: '/scratch/$(id)' })(m);
+    setAt('spec.server', { engine: 'vllm' })(m);
+  }),
   // unknown fields (kubectl validates strictly)
   ib('a misspelt field', 'spec.workload.client', setAt('spec.workload.client', 10)),
   // names that could reach a shell

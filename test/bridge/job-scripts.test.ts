@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointsFile, scrapeTokenFile, targetsDir } from '../../slurm-bridge/monitoring/layout.js';
 import { clientServiceJobScript } from '../../slurm-bridge/scripts/client-service.js';
 import { monitoringJobScript } from '../../slurm-bridge/scripts/monitoring.js';
-import { ollamaJobScript } from '../../slurm-bridge/scripts/ollama.js';
+import { ollamaJobScript } from '../../slurm-bridge/engines/ollama/job-script.js';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { SlurmClient } from '../../slurm-bridge/slurm/client.js';
 import { isFound } from '../../slurm-bridge/slurm/job-info.js';

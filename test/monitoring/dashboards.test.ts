@@ -14,7 +14,7 @@ import {
 } from '../../slurm-bridge/monitoring/layout.js';
 import { clientServiceJobScript } from '../../slurm-bridge/scripts/client-service.js';
 import { monitoringJobScript } from '../../slurm-bridge/scripts/monitoring.js';
-import { ollamaJobScript } from '../../slurm-bridge/scripts/ollama.js';
+import { ollamaJobScript } from '../../slurm-bridge/engines/ollama/job-script.js';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { requireHpc } from '../sandbox/description.js';
 import { cancelJobs, splitHostPort, submitJob, waitForJobState } from '../support/slurm.js';

@@ -6,7 +6,7 @@ import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 /**
  * The one job script the monitoring test writes itself: a stand-in model server for a sandbox without an
  * Ollama build. It runs the project's synthetic token server (test/synthetic-ollama, the same NDJSON API)
- * and, like slurm-bridge/scripts/ollama.ts, a node-exporter registered through file_sd as role `ollama`.
+ * and, like slurm-bridge/engines/ollama/job-script.ts, a node-exporter registered through file_sd as role `ollama`.
  * With real Ollama the test uses slurm-bridge's ollamaJobScript instead.
  */
 export interface SyntheticServerJob {

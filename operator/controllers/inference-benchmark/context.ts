@@ -11,6 +11,7 @@ import {
 import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
+import type { SecretReader } from '../../runtime/secrets.js';
 import type { OwnedJobFinder } from './owned-jobs.js';
 import type { ResultsConfigMapWriter } from './results-configmaps.js';
 import type { JobRole, RunIdentity, RunPaths } from './run-identity.js';
@@ -52,6 +53,8 @@ export interface BenchmarkReconcilerDeps {
   onCapacityFreed?: (namespace: string, clusterName: string) => void;
   /** Where each run's results ConfigMap goes (steps/store-results.ts); none: no ConfigMap is written. */
   resultsConfigMaps?: ResultsConfigMapWriter;
+  /** Reads the Hugging Face token Secret of a spec (get only; the bytes go to SFTP, never to a log). */
+  secrets?: Pick<SecretReader, 'read'>;
 }
 
 /** What lives as long as the reconciler: its dependencies and the in-memory caches every reconcile shares. */

@@ -43,6 +43,8 @@ export interface RunPaths {
   readonly serverModelState: string;
   readonly clientEndpoint: string;
   readonly clientToken: string;
+  /** The Hugging Face token (mode 0600), when the spec names a Secret; the server job reads it into HF_TOKEN. */
+  readonly serverHfToken: string;
   readonly results: string;
   log(role: JobRole): string;
 }
@@ -55,6 +57,7 @@ export function runPaths(workDir: string, namespace: string, name: string, runId
     serverModelState: posix.join(dir, 'server.model.json'),
     clientEndpoint: posix.join(dir, 'client.endpoint'),
     clientToken: posix.join(dir, 'client.token'),
+    serverHfToken: posix.join(dir, 'server.hf-token'),
     results: posix.join(dir, 'results'),
     // One file per job id: `%j` is expanded by Slurm, so a resubmitted job never appends to an old log.
     log: (role) => posix.join(dir, `${role}-%j.log`),

@@ -17,11 +17,11 @@ import type { ClusterRegistry } from '../../cluster/types.js';
 import type { ResourceRef } from '../../runtime/informer.js';
 import type { Manager } from '../../runtime/manager.js';
 import { keyFromString, keyOf } from '../../runtime/reconciler.js';
+import { SecretReader } from '../../runtime/secrets.js';
 import type { ControllerSetup } from '../registry.js';
 import { admissibleNow } from './admission.js';
 import { clusterRefName } from './cluster-ref.js';
 import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
-import { KubeResultsConfigMaps } from './results-configmaps.js';
 import { KubeResultsConfigMaps } from './results-configmaps.js';
 import { admissionCandidates, freesItsPlace, holdsLivePlace } from './steps/admit.js';
 
@@ -80,7 +80,7 @@ export function inferenceBenchmarkControllerSetup(
         return bundle;
       },
       resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
-      resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
+      secrets: new SecretReader(manager.kubeConfig),
       // Called from reconciles only, so `controller` below is assigned by then.
       onCapacityFreed: (namespace, clusterName) => wakeAdmissible(namespace, clusterName),
     });

@@ -20,9 +20,9 @@ import { SessionRegistry } from '../../cluster/registry.js';
 import type { ClusterSessionImpl, OpenSessionOptions } from '../../cluster/session.js';
 import { FakeClock } from '../../runtime/clock.js';
 import { jsonEqual } from '../../runtime/merge-patch.js';
+import { SecretNotFoundError } from '../../runtime/secrets.js';
 import type { StatusObject, StatusWriteResult } from '../../runtime/status-writer.js';
 import { partitionStatus, type SlurmClusterObject, SlurmClusterReconciler } from './reconciler.js';
-import { SecretNotFoundError } from './secrets.js';
 
 const UID = '7d0c1e2f-aaaa-bbbb-cccc-000011112222';
 const TAG = `ibo-mon-${UID}`;

@@ -18,11 +18,11 @@ import type { FinalizerHelper } from '../../runtime/finalizers.js';
 import type { ResilientInformer } from '../../runtime/informer.js';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../runtime/reconciler.js';
 import { createdAtMs, keyOf, keyToString } from '../../runtime/reconciler.js';
+import type { SecretReader } from '../../runtime/secrets.js';
+import { SecretNotFoundError } from '../../runtime/secrets.js';
 import { StatusDraft } from '../../runtime/status-draft.js';
 import type { StatusWriter } from '../../runtime/status-writer.js';
 import { type MonitoringOutcome, reconcileMonitoringJob } from './monitoring-job.js';
-import type { SecretReader } from './secrets.js';
-import { SecretNotFoundError } from './secrets.js';
 import { readinessFailure } from './ssh-reason.js';
 import { type WorkDirClaim, workDirOwner } from './work-dir-owner.js';
 

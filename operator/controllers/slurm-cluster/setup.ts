@@ -7,9 +7,9 @@ import {
 } from '../../../crds/index.js';
 import { sessionRegistryFor } from '../../cluster/provider.js';
 import type { ResourceRef } from '../../runtime/informer.js';
+import { SecretReader } from '../../runtime/secrets.js';
 import type { ControllerSetup } from '../registry.js';
 import { type SlurmClusterObject, SlurmClusterReconciler } from './reconciler.js';
-import { SecretReader } from './secrets.js';
 
 export const SLURM_CLUSTER_RESOURCE: ResourceRef = {
   group: GROUP,

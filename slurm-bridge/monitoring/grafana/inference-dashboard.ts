@@ -1,4 +1,10 @@
-import { buildDashboard, type Dashboard, labelValuesVariable, TPS_THRESHOLDS } from './dashboard-model.js';
+import {
+  buildDashboard,
+  type Dashboard,
+  labelValuesVariable,
+  type PanelSpec,
+  TPS_THRESHOLDS,
+} from './dashboard-model.js';
 
 /**
  * The benchmark dashboard: the old "tokens per second" board (average TPS by model over time, a model
@@ -209,6 +215,7 @@ export function inferenceDashboard(): Dashboard {
           { expr: `sum by (benchmark, run) (${m.inFlight}{${SEL}})`, legend: '{{benchmark}} {{run}}' },
         ],
       },
+      ...enginePanels(),
       {
         type: 'table',
         title: 'Requests per run by outcome',
@@ -220,4 +227,55 @@ export function inferenceDashboard(): Dashboard {
       },
     ],
   });
+}
+
+/**
+ * The server engine's own view, from its /metrics (file_sd kind `engine`): vLLM, SGLang and llama.cpp name
+ * the same three things differently, so each panel asks for all three names (Ollama exports none).
+ */
+const ENGINE_METRICS = {
+  running: ['vllm:num_requests_running', 'sglang:num_running_reqs', 'llamacpp:requests_processing'],
+  waiting: ['vllm:num_requests_waiting', 'sglang:num_queue_reqs', 'llamacpp:requests_deferred'],
+  kvCache: [
+    'vllm:kv_cache_usage_perc',
+    'vllm:gpu_cache_usage_perc',
+    'sglang:token_usage',
+    'llamacpp:kv_cache_usage_ratio',
+  ],
+};
+
+function engineQuery(names: readonly string[]): { expr: string; legend: string } {
+  const selector = `__name__=~"${names.join('|')}", job="engine", benchmark=~"$benchmark"`;
+  return {
+    expr: `max by (benchmark, model, instance) ({${selector}})`,
+    legend: '{{benchmark}} {{instance}}',
+  };
+}
+
+function enginePanels(): PanelSpec[] {
+  return [
+    {
+      title: 'Engine: requests running',
+      description:
+        'Requests the engine is decoding now (vLLM, SGLang, llama.cpp /metrics; Ollama exports none).',
+      unit: 'short',
+      min: 0,
+      queries: [engineQuery(ENGINE_METRICS.running)],
+    },
+    {
+      title: 'Engine: requests waiting',
+      description:
+        "The engine's queue: requests accepted but not yet scheduled. Growing means the server is saturated.",
+      unit: 'short',
+      min: 0,
+      queries: [engineQuery(ENGINE_METRICS.waiting)],
+    },
+    {
+      title: 'Engine: KV-cache use',
+      description: 'Share of the KV cache in use (0 to 1). Near 1, new requests wait or are preempted.',
+      unit: 'percentunit',
+      min: 0,
+      queries: [engineQuery(ENGINE_METRICS.kvCache)],
+    },
+  ];
 }

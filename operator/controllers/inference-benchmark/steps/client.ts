@@ -19,7 +19,7 @@ export const clientService: RoleDescription = {
   role: 'client',
   condition: BenchmarkConditionType.ClientHealthy,
   title: 'client-service',
-  endpointField: 'clientService',
+  endpointFields: ['clientService'],
   endpointFile: (paths) => paths.clientEndpoint,
   starting: { reason: ConditionReason.ClientStarting, service: 'the client-service' },
   submitRequest: clientSubmitRequest,

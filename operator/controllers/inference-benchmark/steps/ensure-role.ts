@@ -12,13 +12,13 @@ import { checkJobRunning, ensureJob, type JobOfRole } from '../jobs.js';
 import type { RunPaths } from '../run-identity.js';
 
 /**
- * One SLURM job of a run, as data: the server (Ollama today; vLLM or llama.cpp would be one more
- * description) and the client service. `ensureRole` does what every role shares; the description says
+ * One SLURM job of a run, as data: the server (of the spec's engine, steps/server.ts) and the client
+ * service. `ensureRole` does what every role shares; the description says
  * what is particular to it.
  */
 export interface RoleDescription extends JobOfRole {
-  /** The status.endpoints field that shows where the role's service listens. */
-  readonly endpointField: keyof NonNullable<InferenceBenchmarkStatus['endpoints']>;
+  /** The status.endpoints fields that show where the role's service listens. */
+  readonly endpointFields: readonly (keyof NonNullable<InferenceBenchmarkStatus['endpoints']>)[];
   /** The file the job writes its host:port to once its service listens. */
   endpointFile(paths: RunPaths): string;
   /** While the job runs but has not written its endpoint yet: the condition's reason, and who is awaited. */
@@ -68,7 +68,8 @@ export async function ensureRole(ctx: RunContext, role: RoleDescription): Promis
     return halt(STARTING_POLL_MS);
   }
   ctx.endpoints[role.role] = endpoint;
-  ctx.draft.status.endpoints = { ...ctx.draft.status.endpoints, [role.endpointField]: endpoint };
+  const fields = Object.fromEntries(role.endpointFields.map((field) => [field, endpoint]));
+  ctx.draft.status.endpoints = { ...ctx.draft.status.endpoints, ...fields };
   return role.probe(ctx, endpoint, job.id);
 }
 

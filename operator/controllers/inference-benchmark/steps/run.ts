@@ -6,7 +6,9 @@ import {
   ConditionReason,
   DEFAULT_PROMPT,
   formatProgress,
+  type InferenceBenchmarkSpec,
 } from '../../../../crds/index.js';
+import { engineFor } from '../../../../slurm-bridge/index.js';
 import { toKubeTime } from '../../../runtime/conditions.js';
 import { halt, RUN_POLL_MS, type RunContext, requireSession, type StepOutcome } from '../context.js';
 import { roundNumbers } from '../round-numbers.js';
@@ -86,6 +88,7 @@ function startRunRequest(ctx: RunContext): StartRunRequest {
     id: ctx.run.runId,
     model: ctx.spec.model.name,
     benchmark: ctx.name,
+    ...serverProtocol(ctx.spec.server),
     workload: {
       clients: w.clients,
       requestsPerClient: w.requestsPerClient,
@@ -100,6 +103,18 @@ function startRunRequest(ctx: RunContext): StartRunRequest {
       ...(w.maxConcurrency !== undefined ? { maxConcurrency: w.maxConcurrency } : {}),
     },
   });
+}
+
+/**
+ * The protocol the client service speaks to the server: the spec's, else the engine's first (Ollama's
+ * native API for ollama, OpenAI's for the others); openaiApi only goes with openai.
+ */
+export function serverProtocol(server: InferenceBenchmarkSpec['server']): {
+  protocol: 'ollama' | 'openai';
+  openaiApi?: 'completions' | 'chat';
+} {
+  const protocol = server.protocol ?? engineFor(server.engine).protocols[0] ?? 'openai';
+  return protocol === 'openai' ? { protocol, openaiApi: server.openaiApi ?? 'completions' } : { protocol };
 }
 
 export type RunVerdict =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { describeModelState } from '../../../../slurm-bridge/engines/ollama/model-state.js';
 import type { Condition } from '../../../runtime/conditions.js';
 import { harness, job, UID, validSpec } from '../test-harness.js';
-import { describeModelState } from './server.js';
 
 const condition = (status: { conditions?: unknown } | undefined, type: string) =>
   (status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
@@ -86,11 +86,11 @@ describe('the Ollama server job', () => {
   });
 
   it("reads the job's model states as sentences", () => {
-    expect(describeModelState('m', '{"status":"checking"}').message).toBe('looking for m');
-    expect(describeModelState('m', '{"status":"ready"}').message).toBe('m is there; loading it');
-    expect(describeModelState('m', 'garbage')).toEqual({ reason: 'ModelPulling', message: 'preparing m' });
+    expect(describeModelState('m', '{"status":"checking"}')?.message).toBe('looking for m');
+    expect(describeModelState('m', '{"status":"ready"}')?.message).toBe('m is there; loading it');
+    expect(describeModelState('m', 'garbage')).toEqual({ failed: false, message: 'preparing m' });
     expect(describeModelState('m', '{"error":"boom"}')).toEqual({
-      reason: 'ModelPullFailed',
+      failed: true,
       message: 'pulling m failed: boom',
     });
   });

@@ -1,114 +1,111 @@
-import { z } from 'zod';
 import { BenchmarkConditionType, ConditionReason } from '../../../../crds/index.js';
-import { ollamaJobScript, type SubmitRequest } from '../../../../slurm-bridge/index.js';
+import { engineFor, type ServerEngine, type SubmitRequest } from '../../../../slurm-bridge/index.js';
 import { targetsDir } from '../../../../slurm-bridge/monitoring/layout.js';
 import type { ClusterSession } from '../../../cluster/types.js';
 import { findCondition } from '../../../runtime/conditions.js';
-import { type RunContext, requirePaths, requireSession, type StepOutcome } from '../context.js';
+import { SecretNotFoundError } from '../../../runtime/secrets.js';
+import {
+  halt,
+  progressing,
+  type RunContext,
+  requirePaths,
+  requireSession,
+  type StepOutcome,
+  WAITING_FOR_CLUSTER_MS,
+} from '../context.js';
 import { normalizeModelName } from '../run-identity.js';
 import { ensureRole, type RoleDescription } from './ensure-role.js';
 import { placement, runJobFields } from './placement.js';
 
-/** The Ollama server job, as ensureRole needs it (docs/architecture.md#reconcile-pipeline, step 7). */
-export const ollamaServer: RoleDescription = {
-  role: 'server',
-  condition: BenchmarkConditionType.OllamaModelLoaded,
-  title: 'Ollama server',
-  endpointField: 'ollama',
-  endpointFile: (paths) => paths.serverEndpoint,
-  starting: { reason: ConditionReason.JobRunning, service: 'Ollama' },
-  submitRequest: ollamaSubmitRequest,
-  probe: ensureModel,
-  preparing: modelPreparation,
-  explainEnd,
-};
+/**
+ * The server job of the spec's engine (docs/architecture.md#engines), as ensureRole needs it. What is
+ * particular to an engine (its script, how its job reports the model, its protocols) comes from its
+ * ServerEngine in slurm-bridge/engines; this file only maps the spec onto it.
+ */
+export function serverRole(engine: ServerEngine): RoleDescription {
+  return {
+    role: 'server',
+    condition: BenchmarkConditionType.OllamaModelLoaded,
+    title: `${engine.title} server`,
+    endpointFields: engine.name === 'ollama' ? ['server', 'ollama'] : ['server'],
+    endpointFile: (paths) => paths.serverEndpoint,
+    starting: { reason: ConditionReason.JobRunning, service: engine.title },
+    submitRequest: (ctx) => serverSubmitRequest(ctx, engine),
+    probe: (ctx, endpoint, jobId) => modelLoaded(ctx, engine, endpoint, jobId),
+    preparing: (ctx) => modelPreparation(ctx, engine),
+    explainEnd: async (ctx) => {
+      const state = await modelPreparation(ctx, engine);
+      return state?.failed ? state : undefined;
+    },
+  };
+}
 
-/** The Ollama job: adopt or submit, wait while pending, read its endpoint, make sure the model is there. */
-export function ensureServer(ctx: RunContext): Promise<StepOutcome> {
-  return ensureRole(ctx, ollamaServer);
+/** The server job: adopt or submit, wait while pending, read its endpoint (written once the model is loaded). */
+export async function ensureServer(ctx: RunContext): Promise<StepOutcome> {
+  try {
+    return await ensureRole(ctx, serverRole(engineFor(ctx.spec.server.engine)));
+  } catch (error) {
+    return waitForTokenSecret(ctx, error);
+  }
+}
+
+/** The model name as status and messages show it (Ollama's implicit `:latest` spelled out). */
+export function displayModel(ctx: RunContext): string {
+  return ctx.spec.server.engine === 'ollama' ? normalizeModelName(ctx.spec.model.name) : ctx.spec.model.name;
 }
 
 /**
- * The job pulls and loads its model itself and says how far it got in a small state file beside its
- * endpoint (slurm-bridge/scripts/ollama.ts, modelPreparation): an SSH reconnect or an operator restart
- * costs the pull nothing. The endpoint is written only once the model is loaded.
+ * The job pulls or loads its model itself and writes its endpoint only once the server answers with the
+ * model loaded, so a written endpoint is the proof.
  */
-async function ensureModel(ctx: RunContext, endpoint: string, jobId: string): Promise<StepOutcome> {
+async function modelLoaded(
+  ctx: RunContext,
+  engine: ServerEngine,
+  endpoint: string,
+  jobId: string,
+): Promise<StepOutcome> {
   const type = BenchmarkConditionType.OllamaModelLoaded;
   if (findCondition(ctx.draft.status.conditions, type)?.status === 'True') return undefined;
-  const model = normalizeModelName(ctx.spec.model.name);
   ctx.draft.set(
     type,
     'True',
     ConditionReason.ModelLoaded,
-    `${model} is loaded on Ollama ${endpoint} (job ${jobId})`,
+    `${displayModel(ctx)} is loaded on ${engine.title} ${endpoint} (job ${jobId})`,
   );
   return undefined;
 }
 
 /** The model state the job wrote, as a condition reason and message (undefined before the first write). */
-async function modelPreparation(ctx: RunContext): Promise<{ reason: string; message: string } | undefined> {
+async function modelPreparation(
+  ctx: RunContext,
+  engine: ServerEngine,
+): Promise<{ reason: string; message: string; failed: boolean } | undefined> {
   const text = await requireSession(ctx).files.readFileIfExists(requirePaths(ctx).serverModelState);
   if (!text?.trim()) return undefined;
-  return describeModelState(normalizeModelName(ctx.spec.model.name), text);
+  const state = engine.describeModelState(displayModel(ctx), text.trim());
+  if (!state) return undefined;
+  const pulls = engine.name === 'ollama';
+  const reason = state.failed
+    ? pulls
+      ? ConditionReason.ModelPullFailed
+      : ConditionReason.ModelLoadFailed
+    : pulls
+      ? ConditionReason.ModelPulling
+      : ConditionReason.ModelLoading;
+  return { reason, message: state.message, failed: state.failed };
 }
 
-/** A failed pull leaves Ollama's error in the state file: it names the model, not just "exit code 3". */
-async function explainEnd(ctx: RunContext): Promise<{ reason: string; message: string } | undefined> {
-  const state = await modelPreparation(ctx);
-  return state?.reason === ConditionReason.ModelPullFailed ? state : undefined;
-}
-
-const PullLine = z.object({
-  status: z.string().optional(),
-  error: z.string().optional(),
-  digest: z.string().optional(),
-  total: z.number().optional(),
-  completed: z.number().optional(),
-});
-
-/** Ollama's pull progress line (or the job's own states) as a sentence a person reads. */
-export function describeModelState(model: string, text: string): { reason: string; message: string } {
-  let line: z.infer<typeof PullLine>;
-  try {
-    line = PullLine.parse(JSON.parse(text));
-  } catch {
-    return { reason: ConditionReason.ModelPulling, message: `preparing ${model}` };
-  }
-  if (line.error)
-    return {
-      reason: ConditionReason.ModelPullFailed,
-      message: `pulling ${model} failed: ${line.error.slice(0, 1000)}`,
-    };
-  if (line.status === 'checking')
-    return { reason: ConditionReason.ModelPulling, message: `looking for ${model}` };
-  if (line.status === 'ready' || line.status === 'success')
-    return { reason: ConditionReason.ModelPulling, message: `${model} is there; loading it` };
-  const mb = (bytes: number) => (bytes / 1_000_000).toFixed(0);
-  const progress =
-    line.total && line.completed !== undefined
-      ? `: ${Math.floor((100 * line.completed) / line.total)}% (${mb(line.completed)} of ${mb(line.total)} MB)`
-      : '';
-  return {
-    reason: ConditionReason.ModelPulling,
-    message: `pulling ${model}: ${line.status ?? 'in progress'}${progress}`,
-  };
-}
-
-async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
+async function serverSubmitRequest(ctx: RunContext, engine: ServerEngine): Promise<SubmitRequest> {
   const session = requireSession(ctx);
   const paths = requirePaths(ctx);
   const cluster = session.spec;
-  const { slurm, server, workload } = ctx.spec;
+  const { slurm, server, workload, model } = ctx.spec;
   const gpus = slurm.gpus ?? 0;
-  const script = ollamaJobScript({
+  const script = engine.jobScript({
     endpointFile: paths.serverEndpoint,
     modelStateFile: paths.serverModelState,
     targetsDir: targetsDir(session.workDir),
-    modelsDir: await modelsDir(ctx, session),
-    numParallel: server.numParallel ?? Math.min(workload.clients, 1024),
-    maxLoadedModels: server.maxLoadedModels,
-    env: Object.fromEntries((server.env ?? []).map((entry) => [entry.name, entry.value])),
+    cacheDir: server.cacheDir ?? engine.defaultCacheDir(await clusterHome(ctx, session)),
     runtime: {
       runtime: cluster.containerRuntime,
       ...(server.image ? { image: server.image } : {}),
@@ -117,8 +114,21 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
     },
     modules: cluster.modules ?? [],
     benchmark: ctx.name,
-    model: ctx.spec.model.name,
-    insecureRegistry: ctx.spec.model.insecureRegistry,
+    model: {
+      name: model.name,
+      ...(model.revision ? { revision: model.revision } : {}),
+      ...(model.path ? { path: model.path } : {}),
+      ...(model.file ? { file: model.file } : {}),
+    },
+    args: server.args ?? [],
+    env: Object.fromEntries((server.env ?? []).map((entry) => [entry.name, entry.value])),
+    gpus,
+    ...(server.tensorParallelSize ? { tensorParallelSize: server.tensorParallelSize } : {}),
+    ...((await uploadHfToken(ctx, session)) ? { hfTokenFile: paths.serverHfToken } : {}),
+    numParallel: server.numParallel ?? Math.min(workload.clients, 1024),
+    maxLoadedModels: server.maxLoadedModels,
+    insecureRegistry: model.insecureRegistry,
+    ...(server.readyTimeoutSeconds ? { readyTimeoutSeconds: server.readyTimeoutSeconds } : {}),
   });
   return {
     script,
@@ -136,14 +146,46 @@ async function ollamaSubmitRequest(ctx: RunContext): Promise<SubmitRequest> {
   };
 }
 
-/** Ollama's own default (~/.ollama/models): models the site already pulled are found, none pulled twice. */
-async function modelsDir(ctx: RunContext, session: ClusterSession): Promise<string> {
+/**
+ * The Hugging Face token of the spec's Secret, copied to the run's folder as a 0600 file right before the
+ * sbatch (a rotated token is picked up by the next run). The bytes go from the apiserver to SFTP only.
+ * A missing Secret or key is the user's to fix: thrown as such, and shown on the server condition.
+ */
+async function uploadHfToken(ctx: RunContext, session: ClusterSession): Promise<boolean> {
+  const ref = ctx.spec.model.huggingFaceTokenSecretRef;
+  if (!ref) return false;
+  const secrets = ctx.services.secrets;
+  if (!secrets) throw new Error('internal: no Secret reader for huggingFaceTokenSecretRef');
+  const values = await secrets.read(ctx.namespace, ref.name, [ref.key]);
+  const token = values.get(ref.key)?.toString('utf8').trim() ?? '';
+  if (!token) throw new SecretNotFoundError(`Secret ${ctx.namespace}/${ref.name} key ${ref.key} is empty`);
+  await session.files.uploadAtomic(requirePaths(ctx).serverHfToken, token, 0o600);
+  return true;
+}
+
+/**
+ * A missing token Secret holds the run before its sbatch, on the server condition, and is looked for again:
+ * with GitOps the Secret may well be applied after the benchmark. Anything else is rethrown.
+ */
+function waitForTokenSecret(ctx: RunContext, error: unknown): StepOutcome {
+  if (!(error instanceof SecretNotFoundError)) throw error;
+  progressing(
+    ctx,
+    BenchmarkConditionType.OllamaModelLoaded,
+    ConditionReason.TokenSecretNotFound,
+    `model.huggingFaceTokenSecretRef: ${error.message}; the server job is submitted once it exists`,
+  );
+  return halt(WAITING_FOR_CLUSTER_MS);
+}
+
+/** The cluster user's $HOME: engines keep their weights below it unless the spec says where. */
+async function clusterHome(ctx: RunContext, session: ClusterSession): Promise<string> {
   const { memory } = ctx.services;
   const known = memory.home(session);
-  if (known) return `${known}/.ollama/models`;
+  if (known) return known;
   const result = await session.connection.exec('printf %s "$HOME"', { timeoutSeconds: 15 });
   const home = result.stdout.trim();
   if (result.code !== 0 || !home.startsWith('/')) throw new Error(`could not read $HOME on ${session.key}`);
   memory.rememberHome(session, home);
-  return `${home}/.ollama/models`;
+  return home;
 }
