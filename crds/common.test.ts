@@ -74,7 +74,7 @@ describe('names that reach a SLURM command line', () => {
   it.each(HOSTILE)('refuses %j as a partition, account or QOS', (text) => {
     expect(SlurmName.safeParse(text).success).toBe(false);
   });
-  it.each(['gpu', 'cpu', 'p200981', 'gpu_a100', 'large-mem', 'v1.2'])('accepts %s', (text) => {
+  it.each(['gpu', 'cpu', 'my-project', 'gpu_a100', 'large-mem', 'v1.2'])('accepts %s', (text) => {
     expect(SlurmName.safeParse(text).success).toBe(true);
   });
   it.each(HOSTILE)('refuses %j as a model name', (text) => {

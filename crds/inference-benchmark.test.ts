@@ -35,6 +35,7 @@ describe('InferenceBenchmark spec defaults', () => {
       clientService: { memGB: 8, time: '00:30:00', cpus: 2 },
       monitoring: { enabled: true },
       cleanupPolicy: 'Delete',
+      retainResults: false,
     });
   });
 
@@ -167,5 +168,76 @@ describe('parseInferenceBenchmark names the field of every problem', () => {
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]?.field).toBe('status.conditions');
+  });
+});
+
+describe('engines: which model and server fields go with which engine', () => {
+  const spec = (model: Record<string, unknown>, server: Record<string, unknown>, slurm = {}) =>
+    InferenceBenchmarkSpec.safeParse({ clusterRef: { name: 'c1' }, model, server, slurm });
+  const refusedAt = (result: ReturnType<typeof spec>) =>
+    result.success ? 'accepted' : result.error.issues.map((issue) => issue.path.join('.')).join(', ');
+
+  it('accepts each engine with the model source it loads', () => {
+    expect(refusedAt(spec({ name: 'gemma3:270m' }, { protocol: 'openai', openaiApi: 'chat' }))).toBe(
+      'accepted',
+    );
+    expect(
+      refusedAt(spec({ name: 'Qwen/Qwen2.5-0.5B', revision: 'v1' }, { engine: 'vllm' }, { gpus: 2 })),
+    ).toBe('accepted');
+    expect(
+      refusedAt(
+        spec({ name: 'q', path: '/scratch/q' }, { engine: 'sglang', tensorParallelSize: 2 }, { gpus: 2 }),
+      ),
+    ).toBe('accepted');
+    expect(
+      refusedAt(
+        spec({ name: 'org/m-GGUF', file: 'm-Q8_0.gguf' }, { engine: 'llamacpp', args: ['-c', '4096'] }),
+      ),
+    ).toBe('accepted');
+  });
+
+  it.each([
+    ['an Ollama tag with vllm', { name: 'gemma3:270m' }, { engine: 'vllm' }, {}, 'model.name'],
+    ['a path with ollama', { name: 'm', path: '/m' }, {}, {}, 'model.path'],
+    [
+      'a revision with llamacpp',
+      { name: 'o/m', path: '/m.gguf', revision: 'x' },
+      { engine: 'llamacpp' },
+      {},
+      'model.revision',
+    ],
+    ['llamacpp without a GGUF', { name: 'o/m' }, { engine: 'llamacpp' }, {}, 'model'],
+    [
+      'protocol ollama with sglang',
+      { name: 'o/m' },
+      { engine: 'sglang', protocol: 'ollama' },
+      {},
+      'server.protocol',
+    ],
+    ['openaiApi on the native protocol', { name: 'm' }, { openaiApi: 'chat' }, {}, 'server.openaiApi'],
+    ['flags with ollama', { name: 'm' }, { args: ['-x'] }, {}, 'server.args'],
+    [
+      'tensor parallelism beyond the GPUs',
+      { name: 'o/m' },
+      { engine: 'vllm', tensorParallelSize: 4 },
+      { gpus: 2 },
+      'server.tensorParallelSize',
+    ],
+    [
+      'a token Secret with ollama',
+      { name: 'm', huggingFaceTokenSecretRef: { name: 's' } },
+      {},
+      {},
+      'model.huggingFaceTokenSecretRef',
+    ],
+    [
+      'HF_TOKEN in env',
+      { name: 'o/m' },
+      { engine: 'vllm', env: [{ name: 'HF_TOKEN', value: 'x' }] },
+      {},
+      'server.env',
+    ],
+  ])('refuses %s, naming the field', (_title, model, server, slurm, field) => {
+    expect(refusedAt(spec(model, server, slurm))).toBe(field);
   });
 });

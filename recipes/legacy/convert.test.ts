@@ -52,7 +52,7 @@ describe('converting the recipe orch.py ran', () => {
       spec: {
         clusterRef: { name: 'my-cluster' },
         model: { name: 'llama2', precision: 'fp16' },
-        slurm: { partition: 'cpu', account: 'p200981', nodes: 1, memGB: 64, time: '01:00:00' },
+        slurm: { partition: 'cpu', account: 'my-project', nodes: 1, memGB: 64, time: '01:00:00' },
         workload: { clients: 100, requestsPerClient: 10 },
       },
     });

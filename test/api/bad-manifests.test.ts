@@ -24,7 +24,7 @@ function goodBenchmark(name: string): Manifest {
     spec: {
       clusterRef: { name: 'my-cluster' },
       model: { name: 'llama2', precision: 'fp16' },
-      slurm: { partition: 'gpu', account: 'p200981', nodes: 1, memGB: 64, time: '01:00:00' },
+      slurm: { partition: 'gpu', account: 'my-project', nodes: 1, memGB: 64, time: '01:00:00' },
       workload: { clients: 100, requestsPerClient: 10, prompt: 'Why is the sky blue?' },
       server: { image: 'docker://ollama/ollama:0.24.0' },
       clientService: { partition: 'cpu', memGB: 8, time: '00:30:00' },
@@ -45,7 +45,7 @@ function goodCluster(name: string): Manifest {
       workDir: 'hpcbench',
       containerRuntime: 'apptainer',
       modules: ['env/release/2024.1', 'Apptainer'],
-      defaults: { account: 'p200981', serverPartition: 'gpu', clientPartition: 'cpu' },
+      defaults: { account: 'my-project', serverPartition: 'gpu', clientPartition: 'cpu' },
       monitoring: { enabled: true, time: '1-00:00:00' },
     },
   };
