@@ -11,6 +11,7 @@ const program = new Command()
   .option('--first-token-delay-ms <ms>', 'delay before the first token', '20')
   .option('--inter-token-delay-ms <ms>', 'delay between tokens', '5')
   .option('--token-count <n>', 'tokens per answer', '16')
+  .option('--max-parallel <n>', 'answers at once; more requests wait (default: no limit)')
   .parse();
 
 const opts = program.opts<{
@@ -18,8 +19,10 @@ const opts = program.opts<{
   firstTokenDelayMs: string;
   interTokenDelayMs: string;
   tokenCount: string;
+  maxParallel?: string;
 }>();
 const server = new SyntheticOllama({
+  maxParallel: opts.maxParallel === undefined ? null : Number(opts.maxParallel),
   default: {
     firstTokenDelayMs: Number(opts.firstTokenDelayMs),
     interTokenDelayMs: Number(opts.interTokenDelayMs),

@@ -41,6 +41,11 @@ export const Behaviour = z.object({
 export type Behaviour = z.infer<typeof Behaviour>;
 
 export const SyntheticConfig = z.object({
+  /**
+   * At most this many answers at once (Ollama's OLLAMA_NUM_PARALLEL); beyond it requests wait in arrival
+   * order, before their headers, as Ollama's scheduler holds them. Null: no limit.
+   */
+  maxParallel: z.number().int().positive().nullable().default(null),
   default: Behaviour.default(Behaviour.parse({})),
   /** Per-model behaviour; a request for any other model gets `default`. */
   models: z.record(z.string(), Behaviour).default({}),
@@ -56,6 +61,8 @@ export interface GroundTruth {
   api: 'generate' | 'chat' | 'completions';
   /** When the first byte of the request reached this process. */
   receivedAtMs: number;
+  /** When its answer began: receivedAtMs, or later when it waited for one of maxParallel places. */
+  startedAtMs: number | null;
   firstTokenAtMs: number | null;
   lastTokenAtMs: number | null;
   doneAtMs: number | null;
@@ -67,6 +74,9 @@ export interface SyntheticStats {
   requestsReceived: number;
   openStreams: number;
   maxOpenStreams: number;
+  /** Requests waiting for a place (maxParallel), now and at most. */
+  waiting: number;
+  maxWaiting: number;
   /**
    * Times the OS took the CPU from this process (getrusage ru_nivcsw) since it started: a sign that its
    * stamps may be late because the machine is busy, not because of the client.
@@ -181,7 +191,16 @@ export class SyntheticOllama {
   private config: SyntheticConfig;
   private server: Http1Server | null = null;
   private readonly truths: GroundTruth[] = [];
-  private readonly stats = { requestsReceived: 0, openStreams: 0, maxOpenStreams: 0 };
+  private readonly stats = {
+    requestsReceived: 0,
+    openStreams: 0,
+    maxOpenStreams: 0,
+    waiting: 0,
+    maxWaiting: 0,
+  };
+  /** Answers holding one of the maxParallel places, and the requests waiting for one, oldest first. */
+  private active = 0;
+  private readonly queue: { start: () => void; gone: boolean }[] = [];
 
   constructor(config: SyntheticConfigInput = {}) {
     this.config = SyntheticConfig.parse(config);
@@ -203,6 +222,7 @@ export class SyntheticOllama {
     this.truths.length = 0;
     this.stats.requestsReceived = 0;
     this.stats.maxOpenStreams = this.stats.openStreams;
+    this.stats.maxWaiting = this.stats.waiting;
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
@@ -305,6 +325,7 @@ export class SyntheticOllama {
       protocol: asked.protocol,
       api: asked.api,
       receivedAtMs,
+      startedAtMs: null,
       firstTokenAtMs: null,
       lastTokenAtMs: null,
       doneAtMs: null,
@@ -321,6 +342,50 @@ export class SyntheticOllama {
       );
       return;
     }
+    const limit = this.config.maxParallel;
+    if (limit === null || this.active < limit) {
+      this.active++;
+      this.serve(asked, behaviour, truth, receivedAtMs, res);
+      return;
+    }
+    const waiting = {
+      gone: false,
+      start: () => this.serve(asked, behaviour, truth, nowMs(), res),
+    };
+    this.queue.push(waiting);
+    this.stats.waiting++;
+    this.stats.maxWaiting = Math.max(this.stats.maxWaiting, this.stats.waiting);
+    // A client that hangs up while waiting gives up its turn.
+    res.onDone(() => {
+      if (waiting.gone) return;
+      waiting.gone = true;
+      this.stats.waiting--;
+    });
+  }
+
+  /** Gives a place back and starts the oldest request still waiting for one. */
+  private release(): void {
+    this.active--;
+    const limit = this.config.maxParallel;
+    while (this.queue.length > 0 && (limit === null || this.active < limit)) {
+      const next = this.queue.shift() as { start: () => void; gone: boolean };
+      if (next.gone) continue;
+      next.gone = true;
+      this.stats.waiting--;
+      this.active++;
+      next.start();
+    }
+  }
+
+  private serve(
+    asked: Asked,
+    behaviour: Behaviour,
+    truth: GroundTruth,
+    startedAtMs: number,
+    res: HttpResponse,
+  ): void {
+    const receivedAtMs = truth.receivedAtMs;
+    truth.startedAtMs = startedAtMs;
     const cap = asked.maxTokens;
     const tokens = cap !== undefined && cap >= 0 ? Math.min(cap, behaviour.tokenCount) : behaviour.tokenCount;
     const doneReason = cap !== undefined && cap < behaviour.tokenCount ? 'length' : 'stop';
@@ -334,6 +399,7 @@ export class SyntheticOllama {
       open = false;
       this.stats.openStreams--;
       if (timer !== null) clearTimeout(timer);
+      this.release();
     };
     res.onDone(finish);
     const firstTokenDelayMs = behaviour.firstTokenDelayMs + Math.random() * behaviour.firstTokenJitterMs;
@@ -385,10 +451,11 @@ export class SyntheticOllama {
       if (server === null) sendNext();
       else server.defer(sendNext);
     };
-    // Due firstTokenDelayMs after the request arrived, however long it waited for its turn here.
+    // Due firstTokenDelayMs after its answer began (its arrival, unless it waited for a place), however
+    // long it then waited for its turn here.
     // A token must never come before it is due, but Node truncates fractional delays and starts timers
     // from a loop time that can be a few ms stale: wait again for whatever is left.
-    const due = receivedAtMs + firstTokenDelayMs;
+    const due = startedAtMs + firstTokenDelayMs;
     const whenDue = (): void => {
       const left = due - nowMs();
       if (left > 0) timer = setTimeout(whenDue, Math.ceil(left));
