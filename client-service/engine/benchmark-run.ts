@@ -39,6 +39,7 @@ interface Progress {
   completed: number;
   total: number | null;
   inFlight: number;
+  stage: number;
 }
 
 /** One repeat of one level: its window and what it measured. */
@@ -280,7 +281,12 @@ export class BenchmarkRun {
   }
 
   private progress(): Progress {
-    return { completed: this.completed, total: this.plannedTotal(), inFlight: this.inFlight };
+    return {
+      completed: this.completed,
+      total: this.plannedTotal(),
+      inFlight: this.inFlight,
+      stage: this.current?.plan.stage ?? 1,
+    };
   }
 
   /** Requests planned over the stages that run (an early stop drops the rest); null when one runs by time. */

@@ -12,7 +12,7 @@ export interface RunPusherOptions {
   intervalMs: number;
   /** Per push; a slow Pushgateway must not hold up the end of a run. */
   timeoutMs: number;
-  progress: () => { completed: number; total: number | null; inFlight: number };
+  progress: () => { completed: number; total: number | null; inFlight: number; stage?: number };
 }
 
 const LATENCY_BUCKETS_SECONDS = [
@@ -97,6 +97,14 @@ export class RunPusher {
       collect() {
         const total = progress().total;
         if (total !== null) this.set(total);
+      },
+    });
+    new Gauge({
+      name: 'ibo_client_run_stage',
+      help: 'The load level (stage, 1-based) running now; a sweep runs several in one run',
+      registers,
+      collect() {
+        this.set(progress().stage ?? 1);
       },
     });
     new Gauge({
