@@ -12,6 +12,7 @@
  * - the operator's peak RSS and CPU time (/proc), and where the memory is at its peak (V8 heap used and
  *   allocated, external and array buffers, sampled from its metrics at every look);
  * - the total time until every benchmark is Succeeded (or Failed).
+ * IBO_BENCH_NODE_OPTIONS passes V8/Node flags to the operator (e.g. --max-semi-space-size=2), to measure them.
  * IBO_BENCH_HEAP_SNAPSHOT=1 writes a heap snapshot of the operator at the end (after the figures are read:
  * writing one doubles the heap for a moment), into the run's log directory.
  * The cluster admits IBO_BENCH_MAX_ACTIVE benchmarks at once (spec.maxActiveBenchmarks, default 3): the
@@ -74,11 +75,16 @@ async function main(): Promise<void> {
   await env.setUp({ monitoring: false });
   await env.setMaxActiveBenchmarks(MAX_ACTIVE);
   const snapshot = process.env.IBO_BENCH_HEAP_SNAPSHOT === '1';
+  const nodeOptions = [
+    process.env.IBO_BENCH_NODE_OPTIONS ?? '',
+    snapshot ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.logDir}` : '',
+  ]
+    .filter((option) => option !== '')
+    .join(' ');
+  if (nodeOptions) console.log(`  operator's NODE_OPTIONS: ${nodeOptions}`);
   const operator = await env.startOperator({
     bundle: true,
-    ...(snapshot
-      ? { env: { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.logDir}` } }
-      : {}),
+    ...(nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {}),
   });
   const pid = operator.child.pid ?? 0;
   const loginsBefore = acceptedLogins();
