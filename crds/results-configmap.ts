@@ -6,8 +6,10 @@ import { z } from 'zod';
  * This file is the contract between the two.
  *
  * data:
- * - `summary.json`: the run's summary at full precision (the client-service's summary.json; status.results
- *   keeps 3 decimals). Absent while the run goes.
+ * - `summary.json`: the run's summary at full precision (the `summary` of the client-service's summary.json;
+ *   status.results keeps 3 decimals). Absent while the run goes.
+ * - `stages.json`: `{stages, saturation}` of that file: one compact summary per load level of a sweep (a run
+ *   without sweep has one level). Absent while the run goes.
  * - `environment.json`: what ran where, as far as the operator knows it (EnvironmentEntry[]).
  * - `samples.json`: how the per-request samples below were taken (SamplesIndex).
  * - `logs.json`: which job each log tail is from (LogsIndex).
@@ -17,6 +19,8 @@ import { z } from 'zod';
  * - `samples.ttftMs.f32`, `samples.tpotMs.f32`, `samples.e2eMs.f32`: IEEE 754 float32, little-endian, 4 bytes
  *   per request, NaN where the request has no value (a failed request has no TPOT or e2e). float32 keeps 7
  *   significant digits: 0.1 µs at 1 s, plenty for latencies measured in ms.
+ * - `samples.stage.u8`: one byte per request, aligned with the above: the 1-based load level (stage) of a
+ *   sweep the request belongs to (0 unknown), so each level's samples are the requests of its stage.
  */
 
 export const RESULTS_FORMAT_VERSION = 1;
@@ -40,6 +44,8 @@ export const ResultsKeys = {
   summary: 'summary.json',
   environment: 'environment.json',
   samples: 'samples.json',
+  stages: 'stages.json',
+  sampleStage: 'samples.stage.u8',
   logs: 'logs.json',
   sample: (metric: SampleMetric): string => `samples.${metric}.f32`,
   log: (role: ResultsLogRole): string => `${role}.log`,

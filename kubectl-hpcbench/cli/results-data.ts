@@ -47,7 +47,12 @@ function json(text: string | undefined): unknown {
 export function decodeResults(configMap: k8s.V1ConfigMap, object?: InferenceBenchmark): RunResults {
   const data = configMap.data ?? {};
   const binary = configMap.binaryData ?? {};
-  const summary = BenchmarkResults.safeParse(json(data[ResultsKeys.summary]));
+  // summary.json is the run's summary; a run status around it (an older operator stored the client-service's
+  // file as it is) is read through its `summary`.
+  const stored = json(data[ResultsKeys.summary]);
+  const summary = BenchmarkResults.safeParse(
+    typeof stored === 'object' && stored !== null && 'summary' in stored ? stored.summary : stored,
+  );
   const environment = EnvironmentEntries.safeParse(json(data[ResultsKeys.environment]));
   const samplesIndex = SamplesIndex.safeParse(json(data[ResultsKeys.samples]));
   const logsIndex = LogsIndex.safeParse(json(data[ResultsKeys.logs]));

@@ -155,9 +155,78 @@ describe('the results ConfigMap of a run', () => {
     expect(e2e[failed]).toBeNull();
   }, 120_000);
 
+  it('a 64-level sweep: the per-level summaries and a sample tagged by level, under 1 MiB', () => {
+    const levels = 64;
+    const sampler = new ReservoirSampler(MAX_SAMPLES, seedOf('sweep-g1'));
+    // 64 levels of 15,625 requests each: a million in all.
+    for (let i = 0; i < 1_000_000; i++)
+      sampler.offer({
+        index: i,
+        ttftMs: 100 + (i % 977),
+        tpotMs: 12,
+        e2eMs: 1500,
+        stage: 1 + Math.floor(i / 15_625),
+      });
+    const quantiles = { p50: 1234.5678, p90: 2345.6789, p99: 3456.789 };
+    const stage = (n: number) => ({
+      stage: n,
+      state: 'succeeded',
+      mode: 'closed',
+      load: { clients: n * 4, ratePerSecond: null },
+      achieved: { concurrency: n * 3.9, ratePerSecond: null },
+      repeatsDone: 3,
+      requests: 15_625,
+      succeeded: 15_600,
+      failed: 25,
+      wallTimeSeconds: 120.5,
+      requestsPerSecond: 129.7,
+      outputTokensPerSecond: 15_563.2,
+      ttftMs: quantiles,
+      itlMs: quantiles,
+      tpotMs: quantiles,
+      e2eMs: quantiles,
+      goodput: 120.1,
+      attainment: 0.93,
+      sloMet: true,
+      sloMostViolated: 'ttftMs',
+      errors: { timeout: 25, httpStatus: 0, streamError: 0, connection: 0 },
+      repeat: { outputTokensPerSecond: { mean: 15_563.2, cv: 0.021, ci95: [15_400.1, 15_700.2] } },
+      warnings: ['coefficient of variation of output tok/s 6.1 % over 3 repeats (above 5 %)'],
+    });
+    const rows = sampler.rows();
+    const payload = buildResultsPayload({
+      summary,
+      stages: {
+        stages: Array.from({ length: levels }, (_, i) => stage(i + 1)),
+        saturation: { load: 'clients', threshold: 0.1, knee: { stage: 40, load: 160, value: 15_000 } },
+      },
+      environment: [{ name: 'Model', value: 'gemma3:270m' }],
+      samples: {
+        rows,
+        index: {
+          encoding: 'float32-le',
+          metrics: [...SAMPLE_METRICS],
+          count: rows.length,
+          measured: sampler.offered,
+          method: 'reservoir',
+          seed: sampler.seed,
+        },
+      },
+      logs: [tail('server', bigLog(5_000_000)), tail('client', bigLog(5_000_000))],
+    });
+    const stagesBytes = Buffer.byteLength(payload.data[ResultsKeys.stages] ?? '');
+    const perLevel = new Set(Array.from(payload.binaryData[ResultsKeys.sampleStage] ?? []));
+    console.log(
+      `results ConfigMap of a 64-level sweep of 1,000,000 requests: ${payload.bytes} bytes (${((payload.bytes / CONFIGMAP_LIMIT_BYTES) * 100).toFixed(1)} % of 1 MiB), stages.json ${stagesBytes} bytes, samples in ${perLevel.size} levels`,
+    );
+    expect(payload.bytes).toBeLessThan(CONFIGMAP_LIMIT_BYTES);
+    expect(payload.trimmed).toEqual([]);
+    expect(perLevel.size).toBe(levels);
+  });
+
   it('keeps every request of a small run, in request order', () => {
     const sampler = new ReservoirSampler(MAX_SAMPLES, 1);
-    for (let i = 9; i >= 0; i--) sampler.offer({ index: i, ttftMs: i, tpotMs: null, e2eMs: i * 2 });
+    for (let i = 9; i >= 0; i--) sampler.offer({ index: i, ttftMs: i, tpotMs: null, e2eMs: i * 2, stage: 1 });
     expect(sampler.rows().map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -176,6 +245,7 @@ describe('the results ConfigMap of a run', () => {
     });
     expect(payload.bytes).toBeLessThan(CONFIGMAP_LIMIT_BYTES);
     expect(payload.trimmed).toContain('summary.json omitted (too large)');
+    expect(payload.data[ResultsKeys.summary]).toContain('omitted');
     expect(Buffer.byteLength(payload.data[ResultsKeys.log('server')] ?? '')).toBeGreaterThan(60_000);
   });
 

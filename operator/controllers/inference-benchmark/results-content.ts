@@ -37,6 +37,8 @@ export interface SampleRow {
   readonly ttftMs: number | null;
   readonly tpotMs: number | null;
   readonly e2eMs: number | null;
+  /** The sweep level (1-based); 0 when the record does not say. */
+  readonly stage: number;
 }
 
 /** mulberry32: small, fast, seedable; statistical quality is plenty for choosing which requests to keep. */
@@ -120,6 +122,7 @@ export function sampleRowOf(line: string): SampleRow | undefined {
     ttftMs: finiteOrNull(r.ttftMs),
     tpotMs: finiteOrNull(r.tpotMs),
     e2eMs: finiteOrNull(r.e2eMs),
+    stage: typeof r.stage === 'number' && r.stage >= 0 && r.stage <= 255 ? Math.floor(r.stage) : 0,
   };
 }
 
@@ -132,6 +135,8 @@ export interface LogTail {
 export interface ResultsContent {
   /** The run's summary.json as the client-service wrote it; absent while the run goes. */
   readonly summary?: unknown;
+  /** `{stages, saturation}` of a finished run: the per-level summaries. */
+  readonly stages?: unknown;
   readonly environment: EnvironmentEntries;
   /** Absent while the run goes. */
   readonly samples?: { readonly rows: readonly SampleRow[]; readonly index: SamplesIndex };
@@ -168,14 +173,14 @@ function environmentJson(entries: EnvironmentEntries): string {
 
 function payloadOf(
   content: ResultsContent,
-  summaryText: string | undefined,
+  documents: Readonly<Record<string, string>>,
   logBytes: number,
   sampleCount: number,
 ): Omit<ResultsPayload, 'trimmed'> {
   const data: Record<string, string> = {
     [ResultsKeys.environment]: environmentJson(content.environment),
   };
-  if (summaryText !== undefined) data[ResultsKeys.summary] = summaryText;
+  Object.assign(data, documents);
   const binaryData: Record<string, Uint8Array> = {};
   if (content.samples) {
     const all = content.samples.rows;
@@ -187,6 +192,7 @@ function payloadOf(
         : Array.from({ length: sampleCount }, (_, i) => all[Math.floor(i * step)] as SampleRow);
     for (const metric of SAMPLE_METRICS)
       binaryData[ResultsKeys.sample(metric)] = packFloat32(rows.map((r) => r[metric]));
+    binaryData[ResultsKeys.sampleStage] = Uint8Array.from(rows.map((r) => r.stage));
     const index: SamplesIndex = {
       ...content.samples.index,
       count: rows.length,
@@ -205,6 +211,34 @@ function payloadOf(
   return { data, binaryData, bytes: configMapPayloadBytes(data, binaryData) };
 }
 
+const sizeOf = (texts: Record<string, string>): number =>
+  Object.values(texts).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+
+/**
+ * The JSON documents (summary, per-level stages) within their share: indented; else compact; else the
+ * last ones replaced by a note saying where the whole is (the run's files on the cluster).
+ */
+function fitDocuments(
+  documents: readonly [string, unknown][],
+  share: number,
+  trimmed: string[],
+): Record<string, string> {
+  const present = documents.filter(([, value]) => value !== undefined);
+  const texts: Record<string, string> = Object.fromEntries(
+    present.map(([key, value]) => [key, `${JSON.stringify(value, null, 2)}\n`]),
+  );
+  if (sizeOf(texts) <= share) return texts;
+  for (const [key, value] of present) texts[key] = `${JSON.stringify(value)}\n`;
+  if (present.length > 0) trimmed.push('JSON written without indentation');
+  for (const [key] of [...present].reverse()) {
+    if (sizeOf(texts) <= share) break;
+    texts[key] =
+      `${JSON.stringify({ omitted: `${Buffer.byteLength(texts[key] ?? '')} bytes, above this ConfigMap's share; read it in the run's files on the cluster` })}\n`;
+    trimmed.push(`${key} omitted (too large)`);
+  }
+  return texts;
+}
+
 /**
  * data and binaryData of the ConfigMap, under CONFIGMAP_LIMIT_BYTES - SAFETY_MARGIN_BYTES whatever the input:
  * a summary too large for its share is written compact, then replaced by a note; should the total still be
@@ -214,30 +248,26 @@ export function buildResultsPayload(content: ResultsContent): ResultsPayload {
   const budget = CONFIGMAP_LIMIT_BYTES - SAFETY_MARGIN_BYTES;
   const trimmed: string[] = [];
   const fixedShare =
-    MAX_SAMPLES * SAMPLE_METRICS.length * 4 + 2 * LOG_TAIL_BYTES + ENVIRONMENT_MAX_BYTES + 4 * 1024;
-  let summaryText: string | undefined;
-  if (content.summary !== undefined) {
-    summaryText = `${JSON.stringify(content.summary, null, 2)}\n`;
-    if (Buffer.byteLength(summaryText) > budget - fixedShare) {
-      summaryText = JSON.stringify(content.summary);
-      trimmed.push('summary.json written without indentation');
-    }
-    if (Buffer.byteLength(summaryText) > budget - fixedShare) {
-      summaryText = `${JSON.stringify({ omitted: `the summary is ${Buffer.byteLength(summaryText)} bytes, above this ConfigMap's share; read it on the cluster` })}\n`;
-      trimmed.push('summary.json omitted (too large)');
-    }
-  }
+    MAX_SAMPLES * (SAMPLE_METRICS.length * 4 + 1) + 2 * LOG_TAIL_BYTES + ENVIRONMENT_MAX_BYTES + 4 * 1024;
+  const documents = fitDocuments(
+    [
+      [ResultsKeys.summary, content.summary],
+      [ResultsKeys.stages, content.stages],
+    ],
+    budget - fixedShare,
+    trimmed,
+  );
   let logBytes = LOG_TAIL_BYTES;
   let sampleCount = content.samples?.rows.length ?? 0;
-  let payload = payloadOf(content, summaryText, logBytes, sampleCount);
+  let payload = payloadOf(content, documents, logBytes, sampleCount);
   while (payload.bytes > budget && logBytes > 1024) {
     logBytes = Math.floor(logBytes / 2);
-    payload = payloadOf(content, summaryText, logBytes, sampleCount);
+    payload = payloadOf(content, documents, logBytes, sampleCount);
   }
   if (logBytes < LOG_TAIL_BYTES) trimmed.push(`log tails cut to ${logBytes} bytes`);
   while (payload.bytes > budget && sampleCount > 0) {
     sampleCount = Math.floor(sampleCount / 2);
-    payload = payloadOf(content, summaryText, logBytes, sampleCount);
+    payload = payloadOf(content, documents, logBytes, sampleCount);
   }
   if (content.samples && sampleCount < content.samples.rows.length)
     trimmed.push(`samples cut to ${sampleCount}`);

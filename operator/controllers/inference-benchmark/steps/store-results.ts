@@ -81,8 +81,10 @@ export async function storeResults(ctx: RunContext): Promise<StepOutcome> {
   const paths = runPaths(session.workDir, ctx.namespace, ctx.name, ctx.run.runId);
   try {
     const started = Date.now();
+    const run = await readRunFile(session, paths, ctx.run.runId);
     const content: ResultsContent = {
-      summary: (await readSummary(session, paths, ctx.run.runId)) ?? ctx.draft.status.results,
+      summary: run.summary ?? ctx.draft.status.results,
+      ...(run.stages !== undefined ? { stages: run.stages } : {}),
       environment: environmentOf(ctx, session),
       samples: await readSamples(session, recordsPath(paths, ctx.run.runId), ctx.run.runId),
       logs: await readTails(ctx, session, paths),
@@ -171,17 +173,34 @@ async function write(
   return payload;
 }
 
-async function readSummary(session: ClusterSession, paths: RunPaths, runId: string): Promise<unknown> {
+/**
+ * The client-service's summary.json (client-service/engine/run-files.ts): its whole run status. The summary is
+ * its `summary` (the shape of status.results), the per-level figures its `stages` and `saturation`.
+ */
+async function readRunFile(
+  session: ClusterSession,
+  paths: RunPaths,
+  runId: string,
+): Promise<{ summary?: unknown; stages?: unknown }> {
   const text = await session.files.readFileIfExists(
     posix.join(paths.results, runId, 'summary.json'),
     16 * 1024 * 1024,
   );
-  if (text === null) return undefined;
+  if (text === null) return {};
+  let file: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    file = JSON.parse(text) as unknown;
   } catch {
-    return undefined;
+    return {};
   }
+  if (typeof file !== 'object' || file === null || !('summary' in file)) return { summary: file };
+  const run = file as { summary: unknown; stages?: unknown; saturation?: unknown };
+  return {
+    summary: run.summary,
+    ...(run.stages !== undefined
+      ? { stages: { stages: run.stages, saturation: run.saturation ?? null } }
+      : {}),
+  };
 }
 
 /**
