@@ -28,8 +28,10 @@ export interface OpenAiServerLaunch {
   readonly healthPath: string;
   /** Prometheus metrics of the engine itself (queue, running requests, KV cache); undefined: none. */
   readonly metricsPath?: string;
-  /** The runtime with the engine's image and binds settled. */
-  readonly runtime: RuntimeSpec;
+  /** The engine's default image for apptainer/singularity (the spec's image wins). */
+  readonly image: string;
+  /** A host folder the server must see besides the work dir and the cache: where model.path lies. */
+  readonly modelDir?: string;
 }
 
 /** Vendors take minutes to load tens of GB of weights; the job gives up after this by default. */
@@ -66,7 +68,7 @@ export function openAiServerJobScript(opts: ParsedEngineJobInput, launch: OpenAi
     ...Object.entries(opts.env).map(([name, value]) => exportLine(name, value)),
     tokenLines(opts.hfTokenFile),
     `ibo_write_atomic ${state} '{"status":"loading"}'`,
-    `${runtimeCommand(launch.runtime, launch.argv)} &`,
+    `${runtimeCommand(runtimeOf(opts, launch), launch.argv)} &`,
     'IBO_SERVER_PID=$!',
     waitHealthy(url, timeout, state, launch.title),
     nodeExporterBlock(node.register),
@@ -78,6 +80,21 @@ export function openAiServerJobScript(opts: ParsedEngineJobInput, launch: OpenAi
     `echo ${shellQuote(`${launch.title} listens on`)} "$${HOST_VAR}:$IBO_PORT"`,
     superviseTail(),
   ].join('\n');
+}
+
+/** The spec's runtime with the engine's image, GPUs, and the folders it reads bound in. */
+function runtimeOf(opts: ParsedEngineJobInput, launch: OpenAiServerLaunch): RuntimeSpec {
+  return {
+    ...opts.runtime,
+    image: opts.runtime.image ?? launch.image,
+    binds: [...opts.runtime.binds, opts.cacheDir, ...(launch.modelDir ? [launch.modelDir] : [])],
+    gpu: opts.gpus > 0,
+  };
+}
+
+/** `--revision` for a Hugging Face repository (weights at a path have none). */
+export function revisionArgs(model: ParsedEngineJobInput['model']): string[] {
+  return model.revision && !model.path ? ['--revision', model.revision] : [];
 }
 
 /**

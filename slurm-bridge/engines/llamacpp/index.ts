@@ -47,12 +47,8 @@ export const llamacpp: ServerEngine = {
       // llama-server answers 503 to every path while it loads; llama-cpp-python has no /health.
       healthPath: '/v1/models',
       metricsPath: '/metrics',
-      runtime: {
-        ...opts.runtime,
-        image: opts.runtime.image ?? (opts.gpus > 0 ? LLAMACPP_CUDA_IMAGE : LLAMACPP_IMAGE),
-        binds: [...opts.runtime.binds, opts.cacheDir, ...(model.path ? [posix.dirname(model.path)] : [])],
-        gpu: opts.gpus > 0,
-      },
+      image: opts.gpus > 0 ? LLAMACPP_CUDA_IMAGE : LLAMACPP_IMAGE,
+      ...(model.path ? { modelDir: posix.dirname(model.path) } : {}),
     });
   },
   describeModelState: (model, text) => describeServerState('llama.cpp server', model, text),

@@ -1,5 +1,11 @@
 import type { Word } from '../../scripts/runtime.js';
-import { describeServerState, HOST_WORD, openAiServerJobScript, PORT_WORD } from '../openai-server.js';
+import {
+  describeServerState,
+  HOST_WORD,
+  openAiServerJobScript,
+  PORT_WORD,
+  revisionArgs,
+} from '../openai-server.js';
 import { EngineJobInput, type ServerEngine } from '../types.js';
 import { tensorParallel } from '../vllm/index.js';
 
@@ -31,7 +37,7 @@ export const sglang: ServerEngine = {
       '--tp-size',
       String(tensorParallel(opts)),
       '--enable-metrics',
-      ...(model.revision && !model.path ? ['--revision', model.revision] : []),
+      ...revisionArgs(model),
       ...opts.args,
     ];
     return openAiServerJobScript(opts, {
@@ -40,12 +46,8 @@ export const sglang: ServerEngine = {
       env: { HF_HOME: opts.cacheDir },
       healthPath: '/health',
       metricsPath: '/metrics',
-      runtime: {
-        ...opts.runtime,
-        image: opts.runtime.image ?? SGLANG_IMAGE,
-        binds: [...opts.runtime.binds, opts.cacheDir, ...(model.path ? [model.path] : [])],
-        gpu: opts.gpus > 0,
-      },
+      image: SGLANG_IMAGE,
+      ...(model.path ? { modelDir: model.path } : {}),
     });
   },
   describeModelState: (model, text) => describeServerState('SGLang', model, text),

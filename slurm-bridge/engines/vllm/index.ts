@@ -1,5 +1,11 @@
 import type { Word } from '../../scripts/runtime.js';
-import { describeServerState, HOST_WORD, openAiServerJobScript, PORT_WORD } from '../openai-server.js';
+import {
+  describeServerState,
+  HOST_WORD,
+  openAiServerJobScript,
+  PORT_WORD,
+  revisionArgs,
+} from '../openai-server.js';
 import { EngineJobInput, type ParsedEngineJobInput, type ServerEngine } from '../types.js';
 
 /** vLLM 0.11's OpenAI image; the CLI `vllm serve` is on its PATH. */
@@ -32,7 +38,7 @@ export const vllm: ServerEngine = {
       PORT_WORD,
       '--tensor-parallel-size',
       String(tensorParallel(opts)),
-      ...(model.revision && !model.path ? ['--revision', model.revision] : []),
+      ...revisionArgs(model),
       ...opts.args,
     ];
     return openAiServerJobScript(opts, {
@@ -41,12 +47,8 @@ export const vllm: ServerEngine = {
       env: { HF_HOME: opts.cacheDir },
       healthPath: '/health',
       metricsPath: '/metrics',
-      runtime: {
-        ...opts.runtime,
-        image: opts.runtime.image ?? VLLM_IMAGE,
-        binds: [...opts.runtime.binds, opts.cacheDir, ...(model.path ? [model.path] : [])],
-        gpu: opts.gpus > 0,
-      },
+      image: VLLM_IMAGE,
+      ...(model.path ? { modelDir: model.path } : {}),
     });
   },
   describeModelState: (model, text) => describeServerState('vLLM', model, text),
