@@ -1,4 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
+import { z } from 'zod';
+import { StageSummary } from '../../client-service/api-schema.js';
 import {
   BenchmarkResults,
   EnvironmentEntries,
@@ -31,6 +33,10 @@ export interface RunResults {
   readonly samplesIndex?: SamplesIndex;
   /** Aligned arrays, one value per sampled request, null where a request has none. */
   readonly samples: Record<SampleMetric, (number | null)[]>;
+  /** The load level (1-based stage) of each sampled request; 0 unknown. Empty when the ConfigMap has none. */
+  readonly sampleStages: number[];
+  /** One compact summary per load level (stages.json); empty before the run ended. */
+  readonly stages: StageSummary[];
   readonly logsIndex: LogsIndex;
   readonly logs: Partial<Record<ResultsLogRole, string>>;
 }
@@ -62,6 +68,8 @@ export function decodeResults(configMap: k8s.V1ConfigMap, object?: InferenceBenc
       return [metric, encoded ? unpackFloat32(Buffer.from(encoded, 'base64')) : []];
     }),
   ) as Record<SampleMetric, (number | null)[]>;
+  const stages = z.object({ stages: z.array(StageSummary) }).safeParse(json(data[ResultsKeys.stages]));
+  const stageBytes = binary[ResultsKeys.sampleStage];
   const logs: Partial<Record<ResultsLogRole, string>> = {};
   for (const role of ['server', 'client'] as const) {
     const text = data[ResultsKeys.log(role)];
@@ -84,6 +92,8 @@ export function decodeResults(configMap: k8s.V1ConfigMap, object?: InferenceBenc
     environment: environment.success ? environment.data : [],
     ...(samplesIndex.success ? { samplesIndex: samplesIndex.data } : {}),
     samples,
+    sampleStages: stageBytes ? Array.from(Buffer.from(stageBytes, 'base64')) : [],
+    stages: stages.success ? stages.data.stages : [],
     logsIndex: logsIndex.success ? logsIndex.data : {},
     logs,
   };

@@ -170,7 +170,7 @@ describe('the results ConfigMap of a run', () => {
     const quantiles = { p50: 1234.5678, p90: 2345.6789, p99: 3456.789 };
     const stage = (n: number) => ({
       stage: n,
-      state: 'succeeded',
+      state: 'done',
       mode: 'closed',
       load: { clients: n * 4, ratePerSecond: null },
       achieved: { concurrency: n * 3.9, ratePerSecond: null },
