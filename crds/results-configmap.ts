@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The results ConfigMap of one run (docs/architecture.md#results-outside-the-jobs): what the operator writes when
+ * The results ConfigMap of one run (README "Results, reports and comparisons"): what the operator writes when
  * a run ends (and, while it goes, its log tails), and what `kubectl hpcbench` reads with the user's own RBAC.
  * This file is the contract between the two.
  *

@@ -29,6 +29,9 @@ const elsewhere = uniqueName('plugin-b');
 const pluginDir = mkdtempSync(join(tmpdir(), 'ibo-plugin-bin-'));
 const outDir = mkdtempSync(join(tmpdir(), 'ibo-plugin-out-'));
 let readerKubeconfig = '';
+/** `logs ib/base -f`, started while the run goes (on the operator's live tails); it ends by itself. */
+let following: Promise<Run> | undefined;
+let followedWhileRunning = false;
 
 interface Run {
   code: number;
@@ -105,6 +108,14 @@ beforeAll(async () => {
   };
   await env.apply(env.benchmarkManifest('base', { workload }));
   await env.apply(env.benchmarkManifest('again', { workload, retainResults: true }));
+  const live = await env.waitForBenchmark(
+    'base',
+    'its live log tails',
+    (object) => (object.status as Status | undefined)?.resultsStore,
+    600_000,
+  );
+  followedWhileRunning = !live.complete;
+  following = hpcbench(['logs', 'ib/base', '-n', env.namespace, '-f']);
 
   // A reader that may read benchmarks and their results in this namespace, and nothing in `elsewhere`.
   await kubectlOk(['create', 'namespace', elsewhere]);
@@ -253,6 +264,26 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
       (await hpcbench(['compare', 'ib/base', 'ib/nothing', '-n', env.namespace, '--fail-if-regressed', '5']))
         .code,
     ).toBe(2);
+  });
+
+  it('logs -f followed the server log while the run went, and stopped by itself with the whole log once it ended', async () => {
+    expect(followedWhileRunning).toBe(true);
+    const followed = await following;
+    expect(followed?.code, followed?.stderr).toBe(0);
+    const final = JSON.parse(await ok(['results', 'ib/base', '-n', env.namespace, '-o', 'json'])) as {
+      configMap: string;
+    };
+    const cm = JSON.parse(await env.kubectl(['get', 'configmap', final.configMap, '-o', 'json'])) as {
+      data: Record<string, string>;
+    };
+    const server = cm.data[ResultsKeys.log('server')] ?? '';
+    const { server: info } = JSON.parse(cm.data[ResultsKeys.logs] ?? '{}') as { server?: { bytes: number } };
+    console.log(
+      `logs -f printed ${followed?.stdout.length} characters; the server log is ${info?.bytes} bytes`,
+    );
+    // A log that fits one tail arrives whole, piece by piece; a longer one ends with the final tail.
+    if ((info?.bytes ?? 0) <= 64 * 1024) expect(followed?.stdout).toBe(server);
+    else expect(followed?.stdout.endsWith(server.slice(-1000))).toBe(true);
   });
 
   it("logs --role server shows Ollama's log after the jobs ended, and -f on a finished run prints it and returns", async () => {

@@ -32,7 +32,7 @@ import { jobLogPath, type RunPaths, runPaths } from '../run-identity.js';
 import { clusterLookup } from './resolve-session.js';
 
 /**
- * The results ConfigMap of a run (crds/results-configmap.ts; docs/architecture.md#results-outside-the-jobs).
+ * The results ConfigMap of a run (format: crds/results-configmap.ts; README "Results, reports and comparisons").
  *
  * - `refreshLiveLogs`, a pipeline step after resolveSession: while a run goes, its jobs' log tails, written at
  *   most every LIVE_LOGS_INTERVAL_MS, so `kubectl hpcbench logs -f` can follow without SSH.
