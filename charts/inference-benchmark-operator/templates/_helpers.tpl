@@ -114,10 +114,11 @@ the per-namespace Roles (rbac.watchNamespaces), so both modes grant exactly the 
   resources: ["events"]
   verbs: ["create", "patch"]
 # One results ConfigMap per run (summary, samples, environment, log tails), read by `kubectl hpcbench`.
-# get/update replace an existing one; delete for clean-up. Never listed or watched.
+# get/update replace an existing one. No delete: the garbage collector removes an owned one with its
+# benchmark, and a retained one (spec.retainResults) is the user's. Never listed or watched.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["create", "get", "update", "delete"]
+  verbs: ["create", "get", "update"]
 {{- end -}}
 
 {{- define "ibo.podSecurityContext" -}}
