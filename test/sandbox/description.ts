@@ -4,7 +4,8 @@ import { z } from 'zod';
 /**
  * The machine-readable description that `test/sandbox/sandbox up` writes. Tests, benchmarks and the demo
  * read it instead of hard-coding ports, paths or users. Each half of the sandbox fills its own section:
- * `hpc` (SLURM, sshd, Ollama, Prometheus binaries) and `kube` (etcd, kube-apiserver, kubectl, helm).
+ * `hpc` (SLURM, sshd, Ollama, llama.cpp, Prometheus binaries) and `kube` (etcd, kube-apiserver, kubectl,
+ * helm).
  */
 export const DEFAULT_SANDBOX_FILE = '/var/lib/ibo-sandbox/sandbox.json';
 
@@ -55,6 +56,20 @@ export const HpcSandbox = z.object({
       /** `repository:tag` inside the registry, e.g. `library/gemma3:270m`. */
       model: z.string(),
       freshModel: z.string(),
+    })
+    .optional(),
+  /**
+   * llama.cpp's OpenAI-compatible server for `containerRuntime: native` jobs: `server` is `llama-server` on
+   * the remote non-interactive PATH, a stand-in that takes llama.cpp's own flags and runs llama-cpp-python
+   * `version` (test/sandbox/hpc/llama-server.in says which flags and how it differs). `ggufPath` is a stable
+   * path, readable by the ssh user, of the very GGUF blob Ollama serves as `ollama.model`. Absent until
+   * `sandbox up` has built and installed it, and in a description written before it existed.
+   */
+  llamacpp: z
+    .object({
+      server: z.string(),
+      version: z.string(),
+      ggufPath: z.string(),
     })
     .optional(),
   /** Absolute paths; each is also on the remote non-interactive PATH. */

@@ -3,7 +3,8 @@
 # The HPC half of the sandbox: munge, slurmctld + slurmd (one node, partitions cpu and gpu, 4 fake GPUs),
 # accounting (slurmdbd on MariaDB, so sacct knows finished jobs after slurmctld purged them), an OpenSSH
 # login node for an unprivileged user, Ollama + gemma3:270m, an OCI registry holding that model (for pulls
-# on the cluster's own network) and the Prometheus stack on the jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
+# on the cluster's own network), llama.cpp's OpenAI-compatible server (llama-cpp-python, as `llama-server`)
+# serving the same GGUF, and the Prometheus stack on the jobs' PATH. Usage: hpc.sh up|down|status. Every command is idempotent; `up` on a running sandbox only
 # checks and rewrites the description.
 #
 # Everything listens on 127.0.0.1 except slurmctld, slurmd and slurmdbd: Slurm 22.05 has no setting that
@@ -63,7 +64,8 @@ REMOTE_PATH=/usr/local/bin:/usr/bin:/bin
 FAULT_DIR=$HPC_DIR/login-faults
 
 HPC_APT_PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server prometheus prometheus-pushgateway
-  prometheus-node-exporter curl jq lua5.1 shellcheck nlohmann-json3-dev libstb-dev gcc g++ python3-pip)
+  prometheus-node-exporter curl jq lua5.1 shellcheck nlohmann-json3-dev libstb-dev gcc g++ python3-pip
+  cmake ninja-build make python3-venv)
 
 [[ $EUID -eq 0 ]] || die "run as root (the sandbox creates a user, /etc/slurm and daemons)"
 
@@ -121,6 +123,61 @@ phase_go_builds() {
 
 # Records a process `up` started: its PID and the program it must still run to be stopped by `down`.
 record_pid() { printf '%s %s\n' "$2" "$3" >"$PID_DIR/$1.pid"; } # name, pid, program
+
+# ---------------------------------------------------------------------------------------------- llama.cpp
+# llama.cpp's OpenAI-compatible server for `containerRuntime: native` jobs: llama-cpp-python[server], built
+# once from its sdist into a cached venv (build-llamacpp.sh), copied where the cluster user can read it (the
+# cache under /root is not), behind a `llama-server` launcher on the jobs' PATH that takes llama.cpp's own
+# flags (hpc/llama-server.in). It serves the GGUF blob Ollama serves, through a stable link.
+LLAMACPP_DIR=$INSTALL_DIR/llama-cpp-python-$LLAMACPP_PYPI_VERSION
+LLAMA_SERVER=$INSTALL_DIR/llama-server
+LLAMA_SERVER_ON_PATH=/usr/local/bin/llama-server
+GGUF_LINK=$HPC_DIR/models/gemma3-270m.gguf
+
+# The build takes minutes: it starts right after apt, in the background, and `phase_llamacpp` waits for it.
+phase_llamacpp_start() { bash "$here/build-llamacpp.sh" start || die "could not start the llama-cpp-python build"; }
+
+llamacpp_installed() {
+  [[ "$(cat "$LLAMACPP_DIR/.ibo-stamp" 2>/dev/null)" == "$LLAMACPP_STAMP" && -x $LLAMA_SERVER &&
+    "$(readlink "$LLAMA_SERVER_ON_PATH")" == "$LLAMA_SERVER" ]]
+}
+
+phase_llamacpp() {
+  bash "$here/build-llamacpp.sh" wait || die "llama-cpp-python is not built"
+  local venv
+  venv=$(bash "$here/build-llamacpp.sh" venv)
+  # The stamp and pyvenv.cfg (which python the venv runs) together say whether the copy is the cached venv.
+  if [[ "$(cat "$LLAMACPP_DIR/.ibo-stamp" "$LLAMACPP_DIR/pyvenv.cfg" 2>/dev/null)" != "$(cat "$venv/.ibo-stamp" "$venv/pyvenv.cfg")" ]]; then
+    # A venv runs from a copy as long as it is started as `<venv>/bin/python -m ...` (its bin/python links to
+    # the system python; only console-script shebangs name the old place, and the launcher uses none).
+    log "installing llama-cpp-python from $venv into $LLAMACPP_DIR"
+    rm -rf "$LLAMACPP_DIR.tmp"
+    { cp -a "$venv" "$LLAMACPP_DIR.tmp" && chmod -R a+rX "$LLAMACPP_DIR.tmp"; } || die "could not copy $venv"
+    rm -rf "$LLAMACPP_DIR" && mv "$LLAMACPP_DIR.tmp" "$LLAMACPP_DIR"
+  fi
+  render "$templates/llama-server.in" "$LLAMA_SERVER" "VENV_PYTHON=$LLAMACPP_DIR/bin/python" || true
+  chmod 0755 "$LLAMA_SERVER"
+  ln -sfn "$LLAMA_SERVER" "$LLAMA_SERVER_ON_PATH"
+  llamacpp_installed || die "llama-server is not installed as expected at $LLAMA_SERVER_ON_PATH"
+}
+
+# The model layer of Ollama's manifest is the GGUF file itself; a link gives it a stable name that does not
+# change with the digest.
+model_blob() {
+  local digest
+  digest=$(jq -r '.layers[] | select(.mediaType == "application/vnd.ollama.image.model") | .digest' "$MODEL_MANIFEST") || return 1
+  [[ $digest == sha256:* ]] && echo "$MODELS_DIR/blobs/${digest/:/-}"
+}
+gguf_linked() { [[ -L $GGUF_LINK && "$(readlink "$GGUF_LINK")" == "$(model_blob)" && -s $GGUF_LINK ]]; }
+
+phase_gguf_link() {
+  install -d -m 0755 "$(dirname "$GGUF_LINK")"
+  gguf_linked && return 0
+  local blob
+  blob=$(model_blob) || die "no model layer in $MODEL_MANIFEST"
+  ln -sfn "$blob" "$GGUF_LINK.tmp" && mv -Tf "$GGUF_LINK.tmp" "$GGUF_LINK"
+  gguf_linked || die "$GGUF_LINK does not lead to the model blob $blob"
+}
 
 # ---------------------------------------------------------------------------------------------- user
 phase_user() {
@@ -526,6 +583,17 @@ phase_sshd() {
 # ---------------------------------------------------------------------------------------------- description
 remote_bin() { PATH=$REMOTE_PATH command -v "$1" || die "$1 is not on the jobs' PATH ($REMOTE_PATH)"; }
 
+# The llamacpp section only once llama-server and the GGUF link are in place (`sandbox up` installs them
+# after both halves; an HPC half written before that has none).
+llamacpp_description() {
+  if llamacpp_installed && gguf_linked; then
+    jq -n --arg server "$(remote_bin llama-server)" --arg version "$LLAMACPP_PYPI_VERSION" --arg gguf "$GGUF_LINK" \
+      '{ llamacpp: { server: $server, version: $version, ggufPath: $gguf } }'
+  else
+    echo '{}'
+  fi
+}
+
 phase_description() {
   local version partitions
   version=$(sinfo -V | awk '{ print $2 }')
@@ -543,6 +611,7 @@ phase_description() {
     --arg ollama "$(remote_bin ollama)" --arg prometheus "$(remote_bin prometheus)" \
     --arg promtool "$(remote_bin promtool)" --arg pushgateway "$(remote_bin prometheus-pushgateway)" \
     --arg nodeExporter "$(remote_bin prometheus-node-exporter)" --arg node "$(remote_bin node)" \
+    --argjson llamacpp "$(llamacpp_description)" \
     '{
       ssh: { host: $host, port: $port, user: $user, privateKeyPath: $key, knownHostsPath: $knownHosts,
              pidFile: $pidFile, configPath: $configPath },
@@ -555,7 +624,7 @@ phase_description() {
                   freshModel: $registryFreshModel },
       bin: { ollama: $ollama, prometheus: $prometheus, promtool: $promtool, pushgateway: $pushgateway,
              nodeExporter: $nodeExporter, node: $node }
-    }' >"$DESCRIPTION.tmp"
+    } + $llamacpp' >"$DESCRIPTION.tmp"
   mv -f "$DESCRIPTION.tmp" "$DESCRIPTION"
 }
 
@@ -565,15 +634,20 @@ cmd_up() {
   install -d -m 0700 "$PID_DIR"
   local start=$SECONDS
   phase_begin apt; phase_apt; phase_end
+  phase_begin llamacpp-start; phase_llamacpp_start; phase_end
   phase_begin go-builds; phase_go_builds; phase_end
   phase_begin user; phase_user; phase_end
   phase_begin model; phase_model; phase_end
+  phase_begin gguf-link; phase_gguf_link; phase_end
   phase_begin registry; phase_registry; phase_end
   phase_begin munge; phase_munge; phase_end
   phase_begin mariadb; phase_mariadb; phase_end
   phase_begin slurmdbd; phase_slurmdbd; phase_end
   phase_begin slurm; phase_slurm; phase_end
   phase_begin sshd; phase_sshd; phase_end
+  # `sandbox up` waits for the llama-cpp-python build after the Kubernetes half (whose Go builds it then
+  # overlaps too) and calls `hpc.sh llamacpp`; alone, the HPC half waits here.
+  if [[ ${IBO_LLAMACPP_DEFER:-0} != 1 ]]; then phase_begin llamacpp; phase_llamacpp; phase_end; fi
   phase_begin description; phase_description; phase_end
   phase_summary
   log "HPC sandbox up in $((SECONDS - start)) s; description: $DESCRIPTION"
@@ -638,6 +712,9 @@ cmd_status() {
   report sshd "running (pid $(pid_from_file "$SSHD_DIR/sshd.pid" || true), $SSH_HOST:$SSH_PORT)" stopped sshd_running
   report model "$MODEL imported in $MODELS_DIR" "$MODEL missing" model_imported
   report registry "running (pid $(pid_from_file "$REGISTRY_DIR/registry.pid" || true), 127.0.0.1:$REGISTRY_PORT)" stopped registry_running
+  report llamacpp "$LLAMA_SERVER_ON_PATH (llama-cpp-python $LLAMACPP_PYPI_VERSION)" \
+    "missing$(pidfile_alive "$IBO_CACHE/locks/llama-cpp-python.pid" build-llamacpp.sh && echo ' (building)')" llamacpp_installed
+  report gguf "$GGUF_LINK -> $(readlink "$GGUF_LINK" 2>/dev/null || true)" "$GGUF_LINK missing" gguf_linked
   if slurmctld_running; then
     printf '  node       %s\n' "$(node_state)"
     printf '  jobs       %s\n' "$(timeout 15 squeue -h -o '%i:%P:%T' 2>/dev/null | tr '\n' ' ')"
@@ -649,8 +726,13 @@ cmd_status() {
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
+  # The end of `sandbox up`: wait for the llama-cpp-python build, install it, write the description again.
+  llamacpp)
+    phase_begin llamacpp; phase_llamacpp; phase_end
+    phase_begin description; phase_description; phase_end
+    phase_summary ;;
   status) cmd_status ;;
   # For debugging one step: hpc.sh phase slurm
   phase) install -d -m 0700 "$PID_DIR"; "phase_${2:?phase name}" ;;
-  *) echo "usage: $0 up|down|status|phase <name>" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|llamacpp|phase <name>" >&2; exit 2 ;;
 esac

