@@ -140,8 +140,10 @@ describe('the sandbox llama.cpp server (llama-server on the cluster user PATH)',
       alias,
       '-np',
       '4',
+      // One thread: on this 2-core machine shared with other work, -t 2 decoded at ~10 tokens/s against ~31
+      // with -t 1 (llama.cpp's threads wait for each other whenever one of them is descheduled).
       '-t',
-      '2',
+      '1',
       '--seed',
       '42',
     ]);
