@@ -15,6 +15,11 @@ export const BenchmarkConditionType = {
   BenchmarkComplete: 'BenchmarkComplete',
   /** Summary: True when the benchmark succeeded; False with the failing step's reason otherwise. */
   Ready: 'Ready',
+  /**
+   * Only with spec.slo, once the run ended: whether the SLO held at spec.slo.level, or at any level of the
+   * sweep; False names the failing threshold. With slo.failBenchmark, False also fails the benchmark.
+   */
+  SLOMet: 'SLOMet',
 } as const;
 export type BenchmarkConditionType = (typeof BenchmarkConditionType)[keyof typeof BenchmarkConditionType];
 
@@ -115,6 +120,15 @@ export const ConditionReason = {
   RunFailed: 'RunFailed',
   /** More than workload.maxErrorRate of the measured requests failed; status.results counts them by kind. */
   TooManyErrors: 'TooManyErrors',
+
+  // SLO (spec.slo)
+  /** The SLO held (at spec.slo.level, or at some level of the sweep); the message gives the level and goodput. */
+  SLOMet: 'SLOMet',
+  /**
+   * The SLO did not hold; the message names the failing threshold and level. On BenchmarkComplete and Ready
+   * too when spec.slo.failBenchmark ends the benchmark Failed.
+   */
+  SLONotMet: 'SLONotMet',
 
   // Lifecycle
   /** A spec change started a new run; the old jobs are being cancelled. */

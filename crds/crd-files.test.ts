@@ -91,7 +91,7 @@ describe('printer columns', () => {
       ]),
     );
     expect(columns).toEqual({
-      InferenceBenchmark: ['Phase', 'Model', 'Clients', 'Progress', 'Tok/s', 'TTFT p50', 'Age'],
+      InferenceBenchmark: ['Phase', 'Model', 'Clients', 'Progress', 'Tok/s', 'TTFT p50', 'Knee/SLO', 'Age'],
       SlurmCluster: ['Ready', 'Host', 'Slurm Version', 'Monitoring', 'Age'],
     });
   });

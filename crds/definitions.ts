@@ -172,6 +172,14 @@ export function inferenceBenchmarkCrd(): CustomResourceDefinition {
         jsonPath: '.status.display.ttftP50Ms',
         description: 'Median time to first token, whole ms.',
       },
+      // Wide only (-o wide): most benchmarks are one level without an SLO, and the default view stays as it was.
+      {
+        name: 'Knee/SLO',
+        type: 'string',
+        jsonPath: '.status.display.saturation',
+        description: 'The largest load that meets spec.slo, or else the knee of the sweep.',
+        priority: 1,
+      },
       AGE_COLUMN,
     ],
     // The name becomes a SLURM job name, file names and a Prometheus label value.

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { BenchmarkResults } from './benchmark-results.js';
 import {
+  MAX_REPEAT,
+  MAX_SWEEP_STAGES,
+  SaturationStatus,
+  SLO_SPEC_RULES,
+  SloSpec,
+  StageStatus,
+  SWEEP_WORKLOAD_RULES,
+  Sweep,
+} from './benchmark-sweep.js';
+import {
   API_VERSION,
   Conditions,
   type DualRule,
@@ -213,6 +223,14 @@ export const Workload = withRules(
         .describe(
           'Open loop only: at most this many requests in flight; arrivals beyond it wait. Unset: no cap.',
         ),
+      sweep: Sweep.optional().describe(
+        'Several load levels in ONE run: one server job, one client job, one model load. Each level gets its own warmup and amounts and a summary in status.stages; without sweep the run is one level made of clients, mode and ratePerSecond. With sweep, leave mode, ratePerSecond and maxConcurrency out (levels carry them).',
+      ),
+      repeat: integer(1, MAX_REPEAT)
+        .optional()
+        .describe(
+          'Run every level this many times back to back on the same server, and report per level the mean, its 95 % confidence interval (Student t) and the coefficient of variation (a CV above 5 % is a warning in the BenchmarkComplete message). Unset: 1.',
+        ),
     })
     .describe('The load: how many requests, what they ask, and how they arrive.'),
   [
@@ -250,6 +268,7 @@ export const Workload = withRules(
       fieldPath: '.requestsPerClient',
       holds: (w) => w.clients * w.requestsPerClient <= MAX_TOTAL_REQUESTS,
     },
+    ...SWEEP_WORKLOAD_RULES,
   ],
 );
 
@@ -475,8 +494,9 @@ export const InferenceBenchmarkSpec = withRules(
       .describe(
         "Keep each run's results ConfigMap (status.resultsStore.configMap) when the benchmark is deleted. false: the ConfigMap is owned by the benchmark and garbage-collected with it.",
       ),
+    slo: SloSpec.optional(),
   }),
-  ENGINE_RULES,
+  [...ENGINE_RULES, ...SLO_SPEC_RULES],
 ).describe('The benchmark recipe. A change starts a new run.');
 export type InferenceBenchmarkSpec = z.infer<typeof InferenceBenchmarkSpec>;
 /** The spec as a user writes it: defaulted fields may be left out. */
@@ -533,7 +553,13 @@ export const BenchmarkProgress = z
       .int()
       .min(0)
       .describe('Measured requests of the run: clients x requestsPerClient.'),
-    display: z.string().max(64).optional().describe('completed/total, for kubectl get.'),
+    display: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'completed/total for kubectl get; with a sweep or repeats, the stage too: stage 3/6, 120/400.',
+      ),
   })
   .describe('Progress of the run.');
 
@@ -568,6 +594,13 @@ export const BenchmarkDisplay = z
       .optional()
       .describe('results.outputTokensPerSecond with one decimal.'),
     ttftP50Ms: z.string().max(32).optional().describe('results.ttftMs.p50 in whole milliseconds.'),
+    saturation: z
+      .string()
+      .max(32)
+      .optional()
+      .describe(
+        'With spec.slo: the largest load that meets it (slo 8, or slo none); otherwise, with a sweep, its knee (knee 4, or none). Rates end in /s.',
+      ),
   })
   .describe(
     'Results as kubectl get prints them: a printer column cannot round a number (type integer truncates, number prints every digit).',
@@ -612,6 +645,14 @@ export const InferenceBenchmarkStatus = z
     results: BenchmarkResults.optional(),
     resultsStore: BenchmarkResultsStore.optional(),
     display: BenchmarkDisplay.optional(),
+    stages: z
+      .array(StageStatus)
+      .max(MAX_SWEEP_STAGES)
+      .optional()
+      .describe(
+        'One compact summary per load level of workload.sweep (one entry without sweep), in run order; done levels appear while the sweep goes.',
+      ),
+    saturation: SaturationStatus.optional(),
     startTime: Timestamp.optional().describe('When the current run started sending requests.'),
     completionTime: Timestamp.optional().describe('When the current run finished (succeeded or failed).'),
   })

@@ -61,8 +61,12 @@ export class BenchmarkStatusDraft extends StatusDraft<InferenceBenchmarkStatus> 
       'startTime',
       'completionTime',
       'admission',
+      'stages',
+      'saturation',
     ] as const)
       delete this.status[key];
+    // SLOMet judges one run's levels; a new run has not been judged yet.
+    this.status.conditions = this.status.conditions?.filter((c) => c.type !== BenchmarkConditionType.SLOMet);
     this.status.runId = runId;
     this.status.phase = BenchmarkPhase.Pending;
     for (const type of [

@@ -13,6 +13,16 @@ import { toKubeTime } from '../../../runtime/conditions.js';
 import { halt, RUN_POLL_MS, type RunContext, requireSession, type StepOutcome } from '../context.js';
 import { roundNumbers } from '../round-numbers.js';
 import { clientToken } from './client.js';
+import {
+  describeSaturation,
+  judgeSlo,
+  reportsStages,
+  type SloVerdict,
+  StagesFileSlo,
+  saturationDisplay,
+  saturationForStatus,
+  stagesForStatus,
+} from './sweep-status.js';
 
 /** Starts the run (idempotent id), mirrors progress, copies the summary into status.results when done. */
 export async function ensureRun(ctx: RunContext): Promise<StepOutcome> {
@@ -47,21 +57,25 @@ export async function ensureRun(ctx: RunContext): Promise<StepOutcome> {
   }
   const run = (await response.json()) as RunStatus;
   const total = run.progress.total ?? ctx.spec.workload.clients * ctx.spec.workload.requestsPerClient;
+  const progressText = progressDisplay(run, total);
   ctx.draft.status.progress = {
     completedRequests: run.progress.completed,
     failedRequests: run.summary.counts.failed,
     totalRequests: total,
-    display: formatProgress(run.progress.completed, total),
+    display: progressText,
   };
   const started = Date.parse(run.startedAt);
   if (Number.isFinite(started)) ctx.draft.status.startTime ??= toKubeTime(started);
+  // Computed afresh from this run (a new generation may have dropped its sweep or SLO).
+  if (ctx.draft.status.display) delete ctx.draft.status.display.saturation;
+  if (reportsStages(ctx.spec)) mirrorStages(ctx, run);
   if (run.state === 'running') {
     ctx.draft.phase(BenchmarkPhase.Running);
     ctx.draft.set(
       type,
       'False',
       ConditionReason.RunInProgress,
-      `run ${run.id}: ${formatProgress(run.progress.completed, total)} requests`,
+      `run ${run.id}: ${progressText}${progressText.endsWith('requests') ? '' : ' requests'}`,
     );
     ctx.draft.ready('False', ConditionReason.RunInProgress, 'the benchmark is running');
     return halt(RUN_POLL_MS);
@@ -73,13 +87,89 @@ export async function ensureRun(ctx: RunContext): Promise<StepOutcome> {
   ctx.draft.status.completionTime = toKubeTime(Number.isFinite(finished) ? finished : clock.now());
   const verdict = judgeRun(run, results.success ? results.data : undefined, ctx.spec.workload.maxErrorRate);
   if (!verdict.succeeded) {
+    if (ctx.spec.slo)
+      setSloMet(ctx, { status: 'False', reason: verdict.reason, message: 'not judged: the run failed' });
     ctx.draft.fail(type, verdict.reason, verdict.message);
     return halt();
   }
-  ctx.draft.set(type, 'True', ConditionReason.RunSucceeded, verdict.message);
-  ctx.draft.ready('True', ConditionReason.RunSucceeded, verdict.message);
+  const slo = ctx.spec.slo
+    ? judgeSlo(ctx.spec.slo, ctx.draft.status.stages ?? [], await readStagesFile(ctx, run))
+    : undefined;
+  const message = completeMessage(ctx, run, verdict.message, slo);
+  if (slo) setSloMet(ctx, slo);
+  if (slo?.status === 'False' && ctx.spec.slo?.failBenchmark) {
+    ctx.draft.fail(
+      type,
+      ConditionReason.SLONotMet,
+      `${slo.message}; spec.slo.failBenchmark is true (${message})`,
+    );
+    return halt();
+  }
+  ctx.draft.set(type, 'True', ConditionReason.RunSucceeded, message);
+  ctx.draft.ready('True', ConditionReason.RunSucceeded, message);
   ctx.draft.phase(BenchmarkPhase.Succeeded);
   return halt();
+}
+
+/**
+ * `120/400` for a one-level run, as before; with a sweep or repeats the client service's own words, which name
+ * the stage: `stage 3/6, 120/400 requests` (with `(repeat 2/3)` when repeating).
+ */
+function progressDisplay(run: RunStatus, total: number): string {
+  const { stages, repeats, display } = run.progress;
+  if (stages <= 1 && repeats <= 1) return formatProgress(run.progress.completed, total);
+  return display.slice(0, 64);
+}
+
+/** status.stages (the finished levels while the run goes) and, once it ended, status.saturation. */
+function mirrorStages(ctx: RunContext, run: RunStatus): void {
+  const stages = stagesForStatus(run);
+  if (stages) ctx.draft.status.stages = stages;
+  if (run.state === 'running') return;
+  const saturation = saturationForStatus(run);
+  if (saturation) ctx.draft.status.saturation = saturation;
+  const shown = saturationDisplay(ctx.spec, saturation);
+  if (shown) ctx.draft.status.display = { ...ctx.draft.status.display, saturation: shown };
+}
+
+/** BenchmarkComplete's message: the verdict, the sweep's shape, the SLO and the warnings (CV > 5 %). */
+function completeMessage(
+  ctx: RunContext,
+  run: RunStatus,
+  verdict: string,
+  slo: SloVerdict | undefined,
+): string {
+  const parts = [verdict];
+  if (ctx.spec.workload.sweep)
+    parts.push(describeSaturation(ctx.draft.status.stages ?? [], ctx.draft.status.saturation));
+  if (slo) parts.push(`SLO ${slo.status === 'True' ? 'met' : 'not met'}: ${slo.message}`);
+  if (run.warnings.length > 0) parts.push(`warnings: ${run.warnings.join('; ')}`);
+  return parts.join('; ');
+}
+
+function setSloMet(ctx: RunContext, verdict: SloVerdict): void {
+  ctx.draft.set(BenchmarkConditionType.SLOMet, verdict.status, verdict.reason, verdict.message);
+}
+
+/**
+ * The SLO part of the run's stages.json (the percentile of each metric, the violation counts): the compact
+ * stages carry only p50/p90/p99. Best effort: without it the message names the threshold with what the
+ * stages have.
+ */
+async function readStagesFile(ctx: RunContext, run: RunStatus): Promise<StagesFileSlo | undefined> {
+  if (!run.outputDir || !ctx.session) return undefined;
+  try {
+    const text = await ctx.session.files.readFileIfExists(`${run.outputDir}/stages.json`);
+    if (text === null) return undefined;
+    const parsed = StagesFileSlo.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch (error) {
+    ctx.log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'could not read stages.json',
+    );
+    return undefined;
+  }
 }
 
 function startRunRequest(ctx: RunContext): StartRunRequest {
@@ -101,8 +191,17 @@ function startRunRequest(ctx: RunContext): StartRunRequest {
       mode: w.mode,
       ...(w.ratePerSecond !== undefined ? { ratePerSecond: w.ratePerSecond } : {}),
       ...(w.maxConcurrency !== undefined ? { maxConcurrency: w.maxConcurrency } : {}),
+      ...(w.sweep !== undefined ? { sweep: w.sweep } : {}),
+      ...(w.repeat !== undefined ? { repeat: w.repeat } : {}),
     },
+    ...(ctx.spec.slo !== undefined ? { slo: clientSlo(ctx.spec.slo) } : {}),
   });
+}
+
+/** The thresholds and how a level is judged go to the client service; which level counts is the operator's. */
+function clientSlo(slo: NonNullable<InferenceBenchmarkSpec['slo']>): StartRunRequest['slo'] {
+  const { level: _level, failBenchmark: _failBenchmark, ...judged } = slo;
+  return judged;
 }
 
 /**

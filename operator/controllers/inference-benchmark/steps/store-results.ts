@@ -70,7 +70,8 @@ export async function refreshLiveLogs(ctx: RunContext): Promise<StepOutcome> {
 
 export async function storeResults(ctx: RunContext): Promise<StepOutcome> {
   const display = displayOf(ctx.draft.status.results);
-  if (display) ctx.draft.status.display = display;
+  // Merged: ensureRun's Knee/SLO text (display.saturation) stays beside the results' figures.
+  if (display) ctx.draft.status.display = { ...ctx.draft.status.display, ...display };
   const writer = ctx.services.resultsConfigMaps;
   const name = configMapName(ctx);
   const stored = ctx.draft.status.resultsStore;
