@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { createInterface } from 'node:readline';
+import { finished } from 'node:stream/promises';
 import {
   API_VERSION,
   type EnvironmentEntries,
@@ -224,11 +225,25 @@ async function readSamples(
   try {
     await session.connection.withSftp(async (sftp) => {
       const stream = sftp.createReadStream(target, { highWaterMark: 256 * 1024 });
+      // readline does not pass the stream's errors on, and the handle's close may still be pending when the
+      // loop ends: without a listener, an error then (the channel closed under it) crashed the operator.
+      // `finished` listens from the start, and is awaited so the channel outlives the stream.
+      let failure: unknown;
+      const closed = finished(stream).catch((error: unknown) => {
+        failure ??= error;
+      });
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-      for await (const line of lines) {
-        const row = sampleRowOf(line);
-        if (row) sampler.offer(row);
+      stream.once('error', () => lines.close());
+      try {
+        for await (const line of lines) {
+          const row = sampleRowOf(line);
+          if (row) sampler.offer(row);
+        }
+      } finally {
+        if (!stream.readableEnded) stream.destroy();
+        await closed;
       }
+      if (failure !== undefined && !stream.readableEnded) throw failure;
     });
   } catch (error) {
     return {
