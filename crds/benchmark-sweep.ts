@@ -454,3 +454,22 @@ export const SaturationStatus = z
   })
   .describe('Where the sweep saturates, and the largest load that meets the SLO.');
 export type SaturationStatus = z.infer<typeof SaturationStatus>;
+
+/**
+ * The most clients any level of the run has: what the server must serve at once when spec.server.numParallel
+ * is unset (OLLAMA_NUM_PARALLEL, llama.cpp --parallel), at most 1024. A sweep's levels, not workload.clients
+ * (its default of 1 would make every level after the first queue on the server).
+ */
+export function peakClients(workload: {
+  clients: number;
+  sweep?: Pick<Sweep, 'levels' | 'range'> | undefined;
+}): number {
+  const sweep = workload.sweep;
+  const closedSweep =
+    sweep?.range?.load === 'clients' || (sweep?.levels ?? []).some((l) => l.clients !== undefined);
+  // A rate sweep (open loop) keeps what an open-loop run has always had: workload.clients.
+  let peak = closedSweep ? 1 : workload.clients;
+  for (const level of sweep?.levels ?? []) peak = Math.max(peak, level.clients ?? 1);
+  if (sweep?.range?.load === 'clients') peak = Math.max(peak, ...expandSweepRange(sweep.range));
+  return Math.min(peak, 1024);
+}

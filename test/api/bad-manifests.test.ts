@@ -167,6 +167,84 @@ const CASES: BadCase[] = [
     'spec.server.env',
     setAt('spec.server.env', [{ name: 'OLLAMA_HOST', value: '0.0.0.0' }]),
   ),
+  // sweeps, repeats and SLOs (issue 16): what the client service would refuse, refused at apply
+  ib('a sweep with an open-loop workload', 'spec.workload.mode', (m) => {
+    setAt('spec.workload.sweep', { levels: [{ clients: 1 }, { clients: 2 }] })(m);
+    setAt('spec.workload.mode', 'open')(m);
+    setAt('spec.workload.ratePerSecond', 4)(m);
+  }),
+  ib('a sweep with a workload rate', 'spec.workload.ratePerSecond', (m) => {
+    setAt('spec.workload.sweep', { levels: [{ clients: 1 }] })(m);
+    setAt('spec.workload.ratePerSecond', 4)(m);
+  }),
+  ib(
+    'a level with both clients and a rate',
+    'spec.workload.sweep.levels[0].clients',
+    setAt('spec.workload.sweep', { levels: [{ clients: 2, ratePerSecond: 1 }] }),
+  ),
+  ib(
+    'a level with neither clients nor a rate',
+    'spec.workload.sweep.levels[1].clients',
+    setAt('spec.workload.sweep', { levels: [{ clients: 2 }, { requestsPerClient: 3 }] }),
+  ),
+  ib(
+    'requestsPerClient on a rate level',
+    'spec.workload.sweep.levels[0].requestsPerClient',
+    setAt('spec.workload.sweep', { levels: [{ ratePerSecond: 2, requestsPerClient: 3 }] }),
+  ),
+  ib(
+    'clients levels mixed with rate levels',
+    'spec.workload.sweep.levels',
+    setAt('spec.workload.sweep', { levels: [{ clients: 1 }, { ratePerSecond: 2 }] }),
+  ),
+  ib(
+    'both levels and a range',
+    'spec.workload.sweep.levels',
+    setAt('spec.workload.sweep', { levels: [{ clients: 1 }], range: { from: 1, to: 8, factor: 2 } }),
+  ),
+  ib(
+    'a sweep with neither levels nor a range',
+    'spec.workload.sweep.levels',
+    setAt('spec.workload.sweep', { stopWhenSaturated: true }),
+  ),
+  ib(
+    'a clients range from a fraction',
+    'spec.workload.sweep.range.from',
+    setAt('spec.workload.sweep', { range: { from: 1.5, to: 8, factor: 2 } }),
+  ),
+  ib(
+    'a range that ends before it starts',
+    'spec.workload.sweep.range.to',
+    setAt('spec.workload.sweep', { range: { from: 8, to: 2, factor: 2 } }),
+  ),
+  ib(
+    'more than 64 levels',
+    'spec.workload.sweep.levels',
+    setAt('spec.workload.sweep', { levels: Array.from({ length: 65 }, (_, i) => ({ clients: i + 1 })) }),
+  ),
+  ib('a level of more than a million requests with its repeats', 'spec.workload.sweep.levels', (m) => {
+    setAt('spec.workload.sweep', { levels: [{ clients: 10, requestsPerClient: 10 }, { clients: 10_000 }] })(
+      m,
+    );
+    setAt('spec.workload.repeat', 20)(m);
+  }),
+  ib('a range whose last level is more than a million requests', 'spec.workload.sweep.range.to', (m) => {
+    setAt('spec.workload.sweep', { range: { from: 1, to: 8192, factor: 2 }, requestsPerClient: 100 })(m);
+    setAt('spec.workload.repeat', 2)(m);
+  }),
+  ib('more than 20 repeats', 'spec.workload.repeat', setAt('spec.workload.repeat', 21)),
+  ib('an SLO without a threshold', 'spec.slo.ttftMs', setAt('spec.slo', { percentile: 95 })),
+  ib(
+    'an SLO with both percentile and attainment',
+    'spec.slo.attainment',
+    setAt('spec.slo', { ttftMs: 500, percentile: 95, attainment: 0.9 }),
+  ),
+  ib('a zero threshold', 'spec.slo.e2eMs', setAt('spec.slo', { e2eMs: 0 })),
+  ib('slo.level without a sweep', 'spec.slo.level', setAt('spec.slo', { ttftMs: 500, level: 8 })),
+  ib('slo.level that is none of the levels', 'spec.slo.level', (m) => {
+    setAt('spec.workload.sweep', { levels: [{ clients: 1 }, { clients: 2 }] })(m);
+    setAt('spec.slo', { ttftMs: 500, level: 4 })(m);
+  }),
   // engines: which model and server fields go with which engine (CEL on the spec)
   ib('an Ollama tag with engine vllm', 'spec.model.name', (m) => {
     setAt('spec.model', { name: 'llama2:7b' })(m);

@@ -37,6 +37,11 @@ function object(kind: string, generation: number, status: JsonValue): JsonValue 
 }
 
 const benchmark = (generation: number, status: JsonValue) => object('InferenceBenchmark', generation, status);
+/** A benchmark whose spec asks for an SLO (issue 16). */
+const withSlo = (failBenchmark: boolean, status: JsonValue): JsonValue => ({
+  ...(benchmark(1, status) as Record<string, JsonValue>),
+  spec: { slo: { ttftMs: 500, percentile: 95, failBenchmark } },
+});
 const cluster = (generation: number, status: JsonValue) => object('SlurmCluster', generation, status);
 
 describe('the InferenceBenchmark health check', () => {
@@ -115,6 +120,59 @@ describe('the InferenceBenchmark health check', () => {
       name: 'is Progressing when observedGeneration lags generation, even if the old run Failed',
       obj: benchmark(3, { observedGeneration: 2, phase: 'Failed' }),
       status: 'Progressing',
+    },
+    {
+      name: 'is Degraded when SLOMet is False and spec.slo.failBenchmark is true, naming the threshold',
+      obj: withSlo(true, {
+        observedGeneration: 1,
+        phase: 'Failed',
+        conditions: [
+          condition('SLOMet', 'False', 'SLONotMet', 'ttftMs p95 812 ms > 500 ms at stage 3 (8 clients)'),
+          condition('Ready', 'False', 'SLONotMet', 'ttftMs p95 812 ms > 500 ms at stage 3 (8 clients)'),
+        ],
+      }),
+      status: 'Degraded',
+      message: /^SLONotMet: ttftMs p95 812 ms > 500 ms at stage 3 \(8 clients\)$/,
+    },
+    {
+      name: 'is Degraded on SLOMet False with failBenchmark even while the phase still says Succeeded',
+      obj: withSlo(true, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [condition('SLOMet', 'False', 'SLONotMet', 'e2eMs p95 9000 ms > 5000 ms at stage 1')],
+      }),
+      status: 'Degraded',
+      message: /e2eMs p95/,
+    },
+    {
+      name: 'stays Healthy when SLOMet is False but spec.slo.failBenchmark is false: the miss is a finding',
+      obj: withSlo(false, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [
+          condition('SLOMet', 'False', 'SLONotMet', 'ttftMs p95 812 ms > 500 ms at stage 3 (8 clients)'),
+          condition(
+            'BenchmarkComplete',
+            'True',
+            'RunSucceeded',
+            '40/40 requests; SLO not met: ttftMs p95 812 ms',
+          ),
+        ],
+      }),
+      status: 'Healthy',
+      message: /SLO not met/,
+    },
+    {
+      name: 'is Healthy when SLOMet is True with failBenchmark',
+      obj: withSlo(true, {
+        observedGeneration: 1,
+        phase: 'Succeeded',
+        conditions: [
+          condition('SLOMet', 'True', 'SLOMet', 'met at stage 2 (4 clients)'),
+          condition('BenchmarkComplete', 'True', 'RunSucceeded', '40/40 requests'),
+        ],
+      }),
+      status: 'Healthy',
     },
     {
       name: 'is Progressing when the status has no observedGeneration yet',

@@ -48,6 +48,17 @@ end
 local ready = findCondition(status, "Ready")
 local phase = status.phase
 
+-- spec.slo.failBenchmark: a missed SLO is a failure the app must show (the operator also ends the run
+-- Failed with reason SLONotMet). Without it, SLOMet False is a finding and a Succeeded run stays Healthy.
+local slo = findCondition(status, "SLOMet")
+local spec = obj.spec or {}
+local failOnSlo = spec.slo ~= nil and spec.slo.failBenchmark == true
+if failOnSlo and slo ~= nil and slo.status == "False" then
+  hs.status = "Degraded"
+  hs.message = describe(slo, "SLO not met")
+  return hs
+end
+
 if phase == "Succeeded" then
   hs.status = "Healthy"
   hs.message = describe(findCondition(status, "BenchmarkComplete"), "Benchmark complete")

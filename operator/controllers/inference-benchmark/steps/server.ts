@@ -1,4 +1,4 @@
-import { BenchmarkConditionType, ConditionReason } from '../../../../crds/index.js';
+import { BenchmarkConditionType, ConditionReason, peakClients } from '../../../../crds/index.js';
 import { engineFor, type ServerEngine, type SubmitRequest } from '../../../../slurm-bridge/index.js';
 import { targetsDir } from '../../../../slurm-bridge/monitoring/layout.js';
 import type { ClusterSession } from '../../../cluster/types.js';
@@ -125,7 +125,7 @@ async function serverSubmitRequest(ctx: RunContext, engine: ServerEngine): Promi
     gpus,
     ...(server.tensorParallelSize ? { tensorParallelSize: server.tensorParallelSize } : {}),
     ...((await uploadHfToken(ctx, session)) ? { hfTokenFile: paths.serverHfToken } : {}),
-    numParallel: server.numParallel ?? Math.min(workload.clients, 1024),
+    numParallel: server.numParallel ?? peakClients(workload),
     maxLoadedModels: server.maxLoadedModels,
     insecureRegistry: model.insecureRegistry,
     ...(server.readyTimeoutSeconds ? { readyTimeoutSeconds: server.readyTimeoutSeconds } : {}),

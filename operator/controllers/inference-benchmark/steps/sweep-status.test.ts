@@ -10,6 +10,7 @@ import {
 import {
   InferenceBenchmarkSpec,
   type InferenceBenchmarkSpecInput,
+  peakClients,
   SaturationStatus,
   SloSpec,
   StageStatus,
@@ -110,6 +111,20 @@ describe('the CRD mirrors the client service (crds/ may import only zod)', () =>
     expect(ClientSweep.parse(range)).toEqual(range);
     const { level: _l, failBenchmark: _f, ...judged } = spec.slo ?? {};
     expect(ClientSlo.parse(judged)).toEqual(judged);
+  });
+});
+
+describe('peakClients (the server parallelism when spec.server.numParallel is unset)', () => {
+  it("is the sweep's largest level, not workload.clients, so that no level queues on the server", () => {
+    expect(
+      peakClients({ clients: 1, sweep: Sweep.parse({ levels: [{ clients: 2 }, { clients: 16 }] }) }),
+    ).toBe(16);
+    expect(peakClients({ clients: 1, sweep: Sweep.parse({ range: { from: 1, to: 12, factor: 2 } }) })).toBe(
+      8,
+    );
+    expect(peakClients({ clients: 5 })).toBe(5);
+    expect(peakClients({ clients: 3, sweep: Sweep.parse({ levels: [{ ratePerSecond: 2 }] }) })).toBe(3);
+    expect(peakClients({ clients: 1, sweep: Sweep.parse({ levels: [{ clients: 5000 }] }) })).toBe(1024);
   });
 });
 
