@@ -229,11 +229,28 @@ export const Sweep = z
   );
 export type Sweep = z.infer<typeof Sweep>;
 
+/** A path on the cluster: absolute, and nothing a reader has to explain. */
+const ClusterPath = z
+  .string()
+  .min(2)
+  .max(4096)
+  .regex(/^\/[A-Za-z0-9_./+@-]+$/, 'an absolute path of letters, digits, "_", ".", "/", "+", "@", "-"');
+
+/** One row of a prompts file: its own maxTokens wins over workload.maxTokens. */
+export const PromptRow = z.strictObject({
+  prompt: z.string().min(1),
+  maxTokens: z.number().int().positive().max(1_000_000).optional(),
+});
+export type PromptRow = z.infer<typeof PromptRow>;
+
 export const Workload = GenerationOptions.extend({
   clients: Clients,
   requestsPerClient: RequestsPerClient,
   prompt: z.string().min(1).optional(),
   prompts: z.array(z.string().min(1)).min(1).optional(),
+  promptsFile: ClusterPath.optional().describe(
+    'A file on the cluster of JSON lines {"prompt": "...", "maxTokens": 64} (maxTokens optional, capped by workload.maxTokens), read when the run starts; request i sends row i mod n. Exclusive with prompt and prompts. The operator writes it from workload.dataset.',
+  ),
   warmupRequests: WarmupRequests.default(0),
   mode: z.enum(['closed', 'open']).default('closed'),
   /** Open loop: mean arrival rate of the Poisson process, requests per second. */
@@ -255,8 +272,16 @@ export const Workload = GenerationOptions.extend({
       'Run every level this many times, back to back, and report the mean, its 95 % confidence interval and the coefficient of variation.',
     ),
 }).superRefine((w, ctx) => {
-  if (w.prompt === undefined && w.prompts === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'give prompt or prompts' });
+  const sources = [w.prompt, w.prompts, w.promptsFile].filter((v) => v !== undefined).length;
+  if (sources === 0) {
+    ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'give prompt, prompts or promptsFile' });
+  }
+  if (w.promptsFile !== undefined && sources > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['promptsFile'],
+      message: 'promptsFile is exclusive with prompt and prompts',
+    });
   }
   if (w.sweep !== undefined) {
     // With a sweep each level names its own load; these would be silently ignored.
@@ -333,6 +358,29 @@ export const Slo = z
 export type Slo = z.infer<typeof Slo>;
 export const DEFAULT_SLO_ATTAINMENT = 0.95;
 
+/** Size bound of `environment`: it is echoed into every run status and summary.json. */
+export const MAX_ENVIRONMENT_BYTES = 8 * 1024;
+
+/**
+ * What ran where, as the operator collected it (crds/benchmark-dataset.ts BenchmarkEnvironment): the client
+ * service does not interpret it, only echoes it into the run's status and summary.json with its own version
+ * added (`clientServiceVersion`). Flat or one level deep; bounded to MAX_ENVIRONMENT_BYTES.
+ */
+export const RunEnvironment = z
+  .record(
+    z.string().max(64),
+    z.union([
+      z.string().max(512),
+      z.number(),
+      z.boolean(),
+      z.record(z.string().max(64), z.union([z.string().max(512), z.number(), z.boolean()])),
+    ]),
+  )
+  .refine((env) => JSON.stringify(env).length <= MAX_ENVIRONMENT_BYTES, {
+    message: `at most ${MAX_ENVIRONMENT_BYTES} bytes of JSON`,
+  });
+export type RunEnvironment = z.infer<typeof RunEnvironment>;
+
 export const StartRunRequest = z
   .strictObject({
     id: RunId,
@@ -342,6 +390,7 @@ export const StartRunRequest = z
     benchmark: z.string().min(1).max(253).optional(),
     workload: Workload,
     slo: Slo.optional(),
+    environment: RunEnvironment.optional(),
   })
   .superRefine(checkProtocol);
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
@@ -424,6 +473,14 @@ export const ErrorCounts = z.object({
 });
 export type ErrorCounts = z.infer<typeof ErrorCounts>;
 
+/** p50, p90 and p99 of a per-request token count; null when no request reported one. */
+export const TokenQuantiles = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p99: z.number().nullable(),
+});
+export type TokenQuantiles = z.infer<typeof TokenQuantiles>;
+
 /**
  * The summary of the measured window (warmup excluded). Same field names as crds/benchmark-results.ts
  * (the operator copies it verbatim into status.results); a unit test holds the two together.
@@ -445,6 +502,10 @@ export const RunSummary = z.object({
      * output tokens were counted from content chunks.
      */
     estimatedOutputRequests: z.number().int(),
+    /** Prompt tokens per successful request, as the server counted them (Ollama's prompt_eval_count). */
+    promptPerRequest: TokenQuantiles,
+    /** Output tokens per successful request (server counts; chunk counts where the server gave none). */
+    outputPerRequest: TokenQuantiles,
   }),
   wallTimeSeconds: z.number().nullable(),
   requestsPerSecond: z.number().nullable(),
@@ -649,6 +710,10 @@ export const RunStatus = z.object({
   startLagMs: Distribution,
   pushgateway: PushgatewayReport,
   outputDir: z.string().nullable(),
+  /** The request's environment with `clientServiceVersion` added; null when the request gave none. */
+  environment: RunEnvironment.nullable(),
+  /** With workload.promptsFile: the prompts read from it. */
+  promptsFile: z.object({ path: z.string(), rows: z.number().int() }).nullable(),
 });
 export type RunStatus = z.infer<typeof RunStatus>;
 

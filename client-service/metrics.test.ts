@@ -151,7 +151,15 @@ describe('summarize', () => {
     expect(summary.wallTimeSeconds).toBe(2);
     expect(summary.requestsPerSecond).toBe(1);
     expect(summary.outputTokensPerSecond).toBe(10);
-    expect(summary.tokens).toEqual({ output: 20, prompt: 10, estimatedOutputRequests: 1 });
+    expect(summary.tokens).toMatchObject({ output: 20, prompt: 10, estimatedOutputRequests: 1 });
+  });
+
+  it('gives the prompt and output tokens per successful request as p50/p90/p99 (warmup and failures left out)', () => {
+    // Both successful records count 10 output and 5 prompt tokens (record()'s defaults).
+    expect(summary.tokens.outputPerRequest).toEqual({ p50: 10, p90: 10, p99: 10 });
+    expect(summary.tokens.promptPerRequest).toEqual({ p50: 5, p90: 5, p99: 5 });
+    const none = summarize([], { runId: 'r', windowStartMs: null, windowEndMs: null, openLoop: false });
+    expect(none.tokens.promptPerRequest).toEqual({ p50: null, p90: null, p99: null });
   });
 
   it('has no rates before the window opened', () => {

@@ -1,4 +1,4 @@
-import type { Distribution, ErrorCounts, RequestRecord, RunSummary } from './api-schema.js';
+import type { Distribution, ErrorCounts, RequestRecord, RunSummary, TokenQuantiles } from './api-schema.js';
 
 /**
  * Every formula of the results (docs/architecture.md#results), in one place, used by the per-request records and by
@@ -156,6 +156,8 @@ export function summarize(requests: readonly MeasuredRequest[], window: WindowIn
   let outputTokens = 0;
   let promptTokens = 0;
   let estimatedOutputRequests = 0;
+  const promptPerRequest: number[] = [];
+  const outputPerRequest: number[] = [];
   for (const { record: r, itlsMs } of requests) {
     if (r.warmup) {
       warmup++;
@@ -181,6 +183,8 @@ export function summarize(requests: readonly MeasuredRequest[], window: WindowIn
     for (const gap of itlsMs) itl.push(gap);
     outputTokens += r.outputTokens ?? 0;
     promptTokens += r.promptEvalCount ?? 0;
+    if (r.promptEvalCount !== null) promptPerRequest.push(r.promptEvalCount);
+    if (r.outputTokens !== null) outputPerRequest.push(r.outputTokens);
     if (r.outputTokensSource === 'chunks') estimatedOutputRequests++;
   }
   const wallTimeSeconds =
@@ -196,7 +200,14 @@ export function summarize(requests: readonly MeasuredRequest[], window: WindowIn
   const summary: RunSummary = {
     runId: window.runId,
     counts: { requests: sent, succeeded, failed, warmup },
-    tokens: { output: outputTokens, prompt: promptTokens, estimatedOutputRequests },
+    tokens: {
+      output: outputTokens,
+      prompt: promptTokens,
+      estimatedOutputRequests,
+      // The real input and output lengths, as the server counted them (a dataset's own estimate aside).
+      promptPerRequest: tokenQuantiles(promptPerRequest),
+      outputPerRequest: tokenQuantiles(outputPerRequest),
+    },
     wallTimeSeconds,
     // requestsPerSecond: completed requests / wall time of the window.
     requestsPerSecond: wallTimeSeconds === null ? null : succeeded / wallTimeSeconds,
@@ -212,6 +223,12 @@ export function summarize(requests: readonly MeasuredRequest[], window: WindowIn
   };
   if (window.openLoop) summary.scheduleLagMs = distribution(lag);
   return summary;
+}
+
+/** p50, p90 and p99 of per-request token counts (null when none was counted). */
+export function tokenQuantiles(values: readonly number[]): TokenQuantiles {
+  const { p50, p90, p99 } = distribution(values);
+  return { p50, p90, p99 };
 }
 
 /** Actual − scheduled start of every measured request. */

@@ -24,6 +24,16 @@ export type Distribution = z.infer<typeof Distribution>;
 
 const count = (description: string) => z.number().int().min(0).describe(description);
 
+/** p50, p90 and p99 of a per-request token count; null when no request reported one. */
+export const TokenQuantiles = z
+  .object({
+    p50: nullableNumber('Median.'),
+    p90: nullableNumber('90th percentile.'),
+    p99: nullableNumber('99th percentile.'),
+  })
+  .describe('Percentiles of tokens per request; each null when no request reported a count.');
+export type TokenQuantiles = z.infer<typeof TokenQuantiles>;
+
 export const ErrorCounts = z
   .object({
     timeout: count('Requests that hit workload.requestTimeoutSeconds.'),
@@ -55,6 +65,12 @@ export const BenchmarkResults = z
         prompt: count('Sum of prompt tokens (prompt_eval_count) over successful requests.'),
         estimatedOutputRequests: count(
           'Requests whose output token count was estimated from the stream because the server reported none.',
+        ),
+        promptPerRequest: TokenQuantiles.optional().describe(
+          'Prompt tokens per successful request as the server counted them (prompt_eval_count, usage.prompt_tokens): the real input length distribution.',
+        ),
+        outputPerRequest: TokenQuantiles.optional().describe(
+          'Output tokens per successful request (server counts, chunk counts as the fallback): the real output length distribution.',
         ),
       })
       .describe('Token counts; server-reported counts win over estimates.'),

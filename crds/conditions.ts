@@ -46,6 +46,13 @@ export const ConditionReason = {
   ClusterNotReady: 'ClusterNotReady',
   /** A referenced Secret or key in it is missing. */
   SecretNotFound: 'SecretNotFound',
+  /** workload.dataset names a ConfigMap or key that does not exist (yet): the run waits for it. */
+  DatasetNotFound: 'DatasetNotFound',
+  /**
+   * workload.dataset could not be read (bad JSON, no human turn, empty, a row without prompt); the message
+   * names the row. Terminal until the spec or the ConfigMap changes.
+   */
+  InvalidDataset: 'InvalidDataset',
   /** The step is switched off by the spec (monitoring.enabled: false). Counts as satisfied. */
   Disabled: 'Disabled',
   /** Waiting for an earlier step. */

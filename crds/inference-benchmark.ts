@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  BenchmarkEnvironment,
+  DATASET_WORKLOAD_RULES,
+  DatasetStatus,
+  WorkloadDataset,
+} from './benchmark-dataset.js';
 import { BenchmarkResults } from './benchmark-results.js';
 import {
   MAX_REPEAT,
@@ -172,15 +178,16 @@ export const Workload = withRules(
         .min(1)
         .max(65_536)
         .optional()
-        .describe('The prompt every request sends (service.prompt). Exclusive with prompts.'),
+        .describe('The prompt every request sends (service.prompt). Exclusive with prompts and dataset.'),
       prompts: z
         .array(z.string().min(1).max(16_384))
         .min(1)
         .max(256)
         .optional()
         .describe(
-          'Prompts used in turn (request i sends prompts[i mod n]). Exclusive with prompt. With neither, a built-in prompt is used.',
+          'Prompts used in turn (request i sends prompts[i mod n]). Exclusive with prompt and dataset. With none of the three, a built-in prompt is used.',
         ),
+      dataset: WorkloadDataset.optional(),
       maxTokens: integer(1, 131_072)
         .default(256)
         .describe('Upper bound on output tokens per request (Ollama num_predict).'),
@@ -269,6 +276,7 @@ export const Workload = withRules(
       holds: (w) => w.clients * w.requestsPerClient <= MAX_TOTAL_REQUESTS,
     },
     ...SWEEP_WORKLOAD_RULES,
+    ...DATASET_WORKLOAD_RULES,
   ],
 );
 
@@ -653,6 +661,8 @@ export const InferenceBenchmarkStatus = z
         'One compact summary per load level of workload.sweep (one entry without sweep), in run order; done levels appear while the sweep goes.',
       ),
     saturation: SaturationStatus.optional(),
+    dataset: DatasetStatus.optional(),
+    environment: BenchmarkEnvironment.optional(),
     startTime: Timestamp.optional().describe('When the current run started sending requests.'),
     completionTime: Timestamp.optional().describe('When the current run finished (succeeded or failed).'),
   })

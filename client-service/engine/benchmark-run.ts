@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import {
   DEFAULT_SATURATION_THRESHOLD,
+  type PromptRow,
+  type RunEnvironment,
   type RunState,
   type RunStatus,
   type Saturation,
@@ -13,7 +15,9 @@ import { type MeasuredRequest, startLag, summarize } from '../metrics.js';
 import type { ConnectionPool } from '../ollama/connection-pool.js';
 import { createConnectionPool, StreamClient } from '../ollama/stream-client.js';
 import type { SseParserFactory } from '../openai/sse-parser.js';
+import { SERVICE_VERSION } from '../routes/health.js';
 import { exponentialGapMs, seededRandom } from './arrivals.js';
+import { readPromptsFile } from './prompts-file.js';
 import { measuredRequest } from './records.js';
 import { repeatStats, repeatWarnings } from './repeat-stats.js';
 import type { RunFiles, StagesFile } from './run-files.js';
@@ -123,7 +127,8 @@ export class BenchmarkRun {
   private readonly client: StreamClient;
   private readonly files: RunFiles | null;
   private readonly pusher: RunPusher;
-  private readonly prompts: readonly string[];
+  /** The prompts, in turn; from workload.promptsFile they are read when the run starts. */
+  private prompts: readonly PromptRow[];
   private readonly timeoutMs: number;
 
   constructor(
@@ -134,7 +139,8 @@ export class BenchmarkRun {
     this.benchmark = request.benchmark ?? deps.defaultBenchmark;
     this.model = request.model ?? deps.defaultModel;
     const w = request.workload;
-    this.prompts = w.prompts ?? [w.prompt as string];
+    this.prompts =
+      w.promptsFile !== undefined ? [] : (w.prompts ?? [w.prompt as string]).map((prompt) => ({ prompt }));
     this.timeoutMs = w.requestTimeoutSeconds * 1000;
     this.plans = planStages(request);
     this.repeats = w.repeat;
@@ -185,6 +191,7 @@ export class BenchmarkRun {
     const current = this.current;
     const stages = this.stageSummaries();
     const openWindow = current?.plan.mode === 'open' ? current : null;
+    const w = this.request.workload;
     const arrivalSeconds = openWindow?.arrivalWindowSeconds(aborted) ?? null;
     return {
       id: this.id,
@@ -218,6 +225,8 @@ export class BenchmarkRun {
       warnings: stages.flatMap((s) => s.warnings.map((text) => `stage ${s.stage}: ${text}`)),
       pushgateway: this.pusher.status(),
       outputDir: this.files?.dir ?? null,
+      environment: runEnvironment(this.request.environment),
+      promptsFile: w.promptsFile === undefined ? null : { path: w.promptsFile, rows: this.prompts.length },
     };
   }
 
@@ -333,6 +342,8 @@ export class BenchmarkRun {
     let finalState: RunState;
     try {
       await this.files?.open();
+      const file = this.request.workload.promptsFile;
+      if (file !== undefined) this.prompts = await readPromptsFile(file);
       this.pusher.startLive();
       await this.runStages();
       finalState = this.abort.signal.aborted ? 'cancelled' : this.judgeWindow();
@@ -536,14 +547,16 @@ export class BenchmarkRun {
     const startedAtWallMs = Date.now();
     this.inFlight++;
     const w = this.request.workload;
+    const row = this.prompts[index % this.prompts.length] as PromptRow;
     const outcome = await this.client.generate(
       {
         model: this.model,
         protocol: this.request.protocol,
         api: this.request.api,
         openaiApi: this.request.openaiApi,
-        prompt: this.prompts[index % this.prompts.length] as string,
-        maxTokens: w.maxTokens,
+        prompt: row.prompt,
+        // A row's own bound (a dataset's reference answer) wins, within workload.maxTokens.
+        maxTokens: rowMaxTokens(row, w.maxTokens),
         temperature: w.temperature,
         seed: w.seed,
         requestId: `${this.id}-${index}`,
@@ -580,6 +593,17 @@ export class BenchmarkRun {
     this.pusher.observe(m);
     this.deps.onRecord?.(m);
   }
+}
+
+/** A prompt row's maxTokens within the workload's: the smaller of the two that are set. */
+export function rowMaxTokens(row: PromptRow, workloadMax: number | undefined): number | undefined {
+  if (row.maxTokens === undefined) return workloadMax;
+  return workloadMax === undefined ? row.maxTokens : Math.min(row.maxTokens, workloadMax);
+}
+
+/** The operator's environment, with this service's version: what summary.json says ran where. */
+function runEnvironment(environment: RunEnvironment | undefined): RunEnvironment | null {
+  return environment === undefined ? null : { ...environment, clientServiceVersion: SERVICE_VERSION };
 }
 
 /** The pool's size: the most requests any level can have in flight (null: no cap, an uncapped open loop). */

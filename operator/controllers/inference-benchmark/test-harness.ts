@@ -200,7 +200,13 @@ export function runStatus(state: RunStatus['state']): RunStatus {
     summary: {
       runId: `${UID}-g1`,
       counts: { requests: 4, succeeded: done ? 4 : 1, failed: 0, warmup: 0 },
-      tokens: { output: 64, prompt: 40, estimatedOutputRequests: 0 },
+      tokens: {
+        output: 64,
+        prompt: 40,
+        estimatedOutputRequests: 0,
+        promptPerRequest: { p50: 10, p90: 10, p99: 10 },
+        outputPerRequest: { p50: 16, p90: 16, p99: 16 },
+      },
       wallTimeSeconds: 2,
       requestsPerSecond: 2,
       outputTokensPerSecond: 32,
@@ -216,6 +222,8 @@ export function runStatus(state: RunStatus['state']): RunStatus {
     startLagMs: distribution(0),
     pushgateway: { url: null, pushes: 0, failures: 0, lastError: null },
     outputDir: null,
+    environment: null,
+    promptsFile: null,
   };
 }
 
