@@ -14,6 +14,12 @@ export {
   type ServerProtocol,
 } from './engines/types.js';
 export { ClientServiceJobOptions, clientServiceJobScript } from './scripts/client-service.js';
+export {
+  ENVIRONMENT_FILE_MAX_BYTES,
+  nodeEnvironmentLines,
+  SERVER_ENVIRONMENT_FILE,
+  serverEnvironmentPath,
+} from './scripts/environment.js';
 export { MonitoringJobOptions, monitoringJobScript } from './scripts/monitoring.js';
 export { ContainerRuntime, RuntimeSpec, runtimeCommand } from './scripts/runtime.js';
 export { shellJoin, shellQuote } from './shell/quote.js';

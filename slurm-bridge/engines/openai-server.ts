@@ -7,6 +7,7 @@ import {
   scriptPreamble,
   superviseTail,
 } from '../scripts/common.js';
+import { nodeEnvironmentLines, serverEnvironmentPath } from '../scripts/environment.js';
 import { dcgmBlock, nodeExporterBlock } from '../scripts/exporters.js';
 import { type RuntimeSpec, runtimeCommand, type Word } from '../scripts/runtime.js';
 import { shellQuote } from '../shell/quote.js';
@@ -75,6 +76,7 @@ export function openAiServerJobScript(opts: ParsedEngineJobInput, launch: OpenAi
     dcgmBlock(opts.gpus > 0, dcgm.register),
     launch.metricsPath ? metrics.register : '',
     `ibo_write_atomic ${state} '{"status":"ready"}'`,
+    nodeEnvironmentLines(serverEnvironmentPath(opts.endpointFile)),
     // Last: the endpoint file tells the operator the server answers with its model loaded.
     `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
     `echo ${shellQuote(`${launch.title} listens on`)} "$${HOST_VAR}:$IBO_PORT"`,

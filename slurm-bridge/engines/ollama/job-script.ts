@@ -8,6 +8,7 @@ import {
   scriptPreamble,
   superviseTail,
 } from '../../scripts/common.js';
+import { nodeEnvironmentLines, serverEnvironmentPath } from '../../scripts/environment.js';
 import { dcgmBlock, nodeExporterBlock } from '../../scripts/exporters.js';
 import { RuntimeSpec, runtimeCommand } from '../../scripts/runtime.js';
 import { shellQuote } from '../../shell/quote.js';
@@ -85,6 +86,7 @@ export function ollamaJobScript(input: OllamaJobOptions): string {
     nodeExporterBlock(node.register),
     dcgmBlock(opts.runtime.gpu ?? false, dcgm.register),
     opts.modelStateFile ? modelPreparation(opts.modelStateFile, opts.model, opts.insecureRegistry) : '',
+    nodeEnvironmentLines(serverEnvironmentPath(opts.endpointFile)),
     // Last: the endpoint file tells the operator everything of this job is up (and the model loaded).
     `ibo_write_atomic ${shellQuote(opts.endpointFile)} "$${HOST_VAR}:$IBO_PORT"`,
     'echo "ollama listens on $OLLAMA_HOST"',
