@@ -12,6 +12,7 @@ import type { ClusterRegistry, ClusterSession } from '../../cluster/types.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { EventTarget, EventType } from '../../runtime/events.js';
 import type { SecretReader } from '../../runtime/secrets.js';
+import type { ConfigMapKeyReader } from './dataset-source.js';
 import type { OwnedJobFinder } from './owned-jobs.js';
 import type { ResultsConfigMapWriter } from './results-configmaps.js';
 import type { JobRole, RunIdentity, RunPaths } from './run-identity.js';
@@ -55,6 +56,8 @@ export interface BenchmarkReconcilerDeps {
   resultsConfigMaps?: ResultsConfigMapWriter;
   /** Reads the Hugging Face token Secret of a spec (get only; the bytes go to SFTP, never to a log). */
   secrets?: Pick<SecretReader, 'read'>;
+  /** Reads workload.dataset's ConfigMap key (get only; steps/dataset.ts). */
+  configMaps?: ConfigMapKeyReader;
 }
 
 /** What lives as long as the reconciler: its dependencies and the in-memory caches every reconcile shares. */

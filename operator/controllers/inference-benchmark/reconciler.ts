@@ -35,6 +35,7 @@ import { RunMemory, type RunMemorySizes } from './run-memory.js';
 import { BenchmarkStatusDraft } from './status-draft.js';
 import { admit } from './steps/admit.js';
 import { ensureClient } from './steps/client.js';
+import { recheckRefusedDataset } from './steps/dataset.js';
 import { handleDeletion } from './steps/deletion.js';
 import { ensureMonitoringReady } from './steps/monitoring.js';
 import { startRunOnNewGeneration } from './steps/new-generation.js';
@@ -59,6 +60,7 @@ export type {
  */
 const PIPELINE: readonly Step[] = [
   startRunOnNewGeneration,
+  recheckRefusedDataset,
   settleRun,
   resolveSession,
   refreshLiveLogs,

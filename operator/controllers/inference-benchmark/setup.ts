@@ -21,6 +21,7 @@ import { SecretReader } from '../../runtime/secrets.js';
 import type { ControllerSetup } from '../registry.js';
 import { admissibleNow } from './admission.js';
 import { clusterRefName } from './cluster-ref.js';
+import { KubeConfigMapKeyReader } from './dataset-source.js';
 import { type BenchmarkObject, InferenceBenchmarkReconciler, type SlurmClusterObject } from './reconciler.js';
 import { KubeResultsConfigMaps } from './results-configmaps.js';
 import { admissionCandidates, freesItsPlace, holdsLivePlace } from './steps/admit.js';
@@ -81,6 +82,7 @@ export function inferenceBenchmarkControllerSetup(
       },
       resultsConfigMaps: new KubeResultsConfigMaps(manager.kubeConfig),
       secrets: new SecretReader(manager.kubeConfig),
+      configMaps: new KubeConfigMapKeyReader(manager.kubeConfig),
       // Called from reconciles only, so `controller` below is assigned by then.
       onCapacityFreed: (namespace, clusterName) => wakeAdmissible(namespace, clusterName),
     });

@@ -63,6 +63,8 @@ export class BenchmarkStatusDraft extends StatusDraft<InferenceBenchmarkStatus> 
       'admission',
       'stages',
       'saturation',
+      'dataset',
+      'environment',
     ] as const)
       delete this.status[key];
     // SLOMet judges one run's levels; a new run has not been judged yet.

@@ -1,4 +1,8 @@
-import { type RunStatus, StartRunRequest } from '../../../../client-service/api-schema.js';
+import {
+  type RunEnvironment,
+  type RunStatus,
+  StartRunRequest,
+} from '../../../../client-service/api-schema.js';
 import {
   BenchmarkConditionType,
   BenchmarkPhase,
@@ -11,6 +15,7 @@ import {
 import { engineFor } from '../../../../slurm-bridge/index.js';
 import { toKubeTime } from '../../../runtime/conditions.js';
 import { halt, RUN_POLL_MS, type RunContext, requireSession, type StepOutcome } from '../context.js';
+import { recordClientEnvironment, recordClientServiceVersion } from '../environment.js';
 import { roundNumbers } from '../round-numbers.js';
 import { clientToken } from './client.js';
 import {
@@ -32,13 +37,14 @@ export async function ensureRun(ctx: RunContext): Promise<StepOutcome> {
   const token = await clientToken(ctx);
   const base = `http://${ctx.endpoints.client}`;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const environment = await recordClientEnvironment(ctx);
   let response = await session.fetch(`${base}/runs/${ctx.run.runId}`, { headers, timeoutMs: 15_000 });
   if (response.status === 404) {
     await response.body?.cancel();
     response = await session.fetch(`${base}/runs`, {
       method: 'POST',
       headers,
-      body: JSON.stringify(startRunRequest(ctx)),
+      body: JSON.stringify(startRunRequest(ctx, environment)),
       timeoutMs: 15_000,
     });
     if (response.status === 201) ctx.log.info({ runId: ctx.run.runId }, 'run started');
@@ -56,6 +62,7 @@ export async function ensureRun(ctx: RunContext): Promise<StepOutcome> {
     throw new Error(`client-service answered ${response.status}: ${text}`);
   }
   const run = (await response.json()) as RunStatus;
+  recordClientServiceVersion(ctx, run.environment);
   const total = run.progress.total ?? ctx.spec.workload.clients * ctx.spec.workload.requestsPerClient;
   const progressText = progressDisplay(run, total);
   ctx.draft.status.progress = {
@@ -172,7 +179,7 @@ async function readStagesFile(ctx: RunContext, run: RunStatus): Promise<StagesFi
   }
 }
 
-function startRunRequest(ctx: RunContext): StartRunRequest {
+function startRunRequest(ctx: RunContext, environment: RunEnvironment | undefined): StartRunRequest {
   const w = ctx.spec.workload;
   return StartRunRequest.parse({
     id: ctx.run.runId,
@@ -182,7 +189,7 @@ function startRunRequest(ctx: RunContext): StartRunRequest {
     workload: {
       clients: w.clients,
       requestsPerClient: w.requestsPerClient,
-      ...(w.prompts ? { prompts: w.prompts } : { prompt: w.prompt ?? DEFAULT_PROMPT }),
+      ...promptSource(ctx),
       maxTokens: w.maxTokens,
       ...(w.temperature !== undefined ? { temperature: w.temperature } : {}),
       ...(w.seed !== undefined ? { seed: w.seed } : {}),
@@ -195,7 +202,19 @@ function startRunRequest(ctx: RunContext): StartRunRequest {
       ...(w.repeat !== undefined ? { repeat: w.repeat } : {}),
     },
     ...(ctx.spec.slo !== undefined ? { slo: clientSlo(ctx.spec.slo) } : {}),
+    ...(environment !== undefined ? { environment } : {}),
   });
+}
+
+/** The prompts: the dataset's normalized file (steps/dataset.ts), the spec's prompts or prompt, or the default. */
+function promptSource(ctx: RunContext): { promptsFile: string } | { prompts: string[] } | { prompt: string } {
+  const w = ctx.spec.workload;
+  if (w.dataset) {
+    const path = ctx.draft.status.dataset?.path;
+    if (!path) throw new Error('internal: the run starts before its dataset was uploaded');
+    return { promptsFile: path };
+  }
+  return w.prompts ? { prompts: w.prompts } : { prompt: w.prompt ?? DEFAULT_PROMPT };
 }
 
 /** The thresholds and how a level is judged go to the client service; which level counts is the operator's. */

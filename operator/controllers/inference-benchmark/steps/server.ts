@@ -13,7 +13,9 @@ import {
   type StepOutcome,
   WAITING_FOR_CLUSTER_MS,
 } from '../context.js';
+import { recordServerEnvironment } from '../environment.js';
 import { normalizeModelName } from '../run-identity.js';
+import { ensureDataset } from './dataset.js';
 import { ensureRole, type RoleDescription } from './ensure-role.js';
 import { placement, runJobFields } from './placement.js';
 
@@ -42,8 +44,14 @@ export function serverRole(engine: ServerEngine): RoleDescription {
 
 /** The server job: adopt or submit, wait while pending, read its endpoint (written once the model is loaded). */
 export async function ensureServer(ctx: RunContext): Promise<StepOutcome> {
+  // The dataset is read, checked and uploaded before anything is submitted for it.
+  const dataset = await ensureDataset(ctx);
+  if (dataset) return dataset;
   try {
-    return await ensureRole(ctx, serverRole(engineFor(ctx.spec.server.engine)));
+    const engine = engineFor(ctx.spec.server.engine);
+    const outcome = await ensureRole(ctx, serverRole(engine));
+    if (outcome === undefined) await recordServerEnvironment(ctx, engine);
+    return outcome;
   } catch (error) {
     return waitForTokenSecret(ctx, error);
   }
