@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseInferenceBenchmark, parseSlurmCluster } from '../crds/index.js';
+import { parseDataset } from '../operator/controllers/inference-benchmark/dataset.js';
 
 const recipesDir = dirname(fileURLToPath(import.meta.url));
 /** The example manifests a user copies: every YAML file directly in recipes/ (argocd/ needs Argo CD's CRDs). */
@@ -38,5 +39,17 @@ describe('example recipes', () => {
         expect(doc.kind).toBe('Secret');
       }
     }
+  });
+});
+
+describe('example datasets', () => {
+  it('sharegpt-small.json reads as a ShareGPT dataset of 20 to 30 rows, each bounded by its answer', () => {
+    const text = readFileSync(join(recipesDir, 'datasets', 'sharegpt-small.json'), 'utf8');
+    const parsed = parseDataset(text, 'sharegpt', 64);
+    expect(parsed.ok ? '' : parsed.message).toBe('');
+    if (!parsed.ok) return;
+    expect(parsed.rows.length).toBeGreaterThanOrEqual(20);
+    expect(parsed.rows.length).toBeLessThanOrEqual(30);
+    expect(parsed.rows.every((row) => row.maxTokens >= 1 && row.maxTokens <= 64)).toBe(true);
   });
 });

@@ -167,6 +167,33 @@ const CASES: BadCase[] = [
     'spec.server.env',
     setAt('spec.server.env', [{ name: 'OLLAMA_HOST', value: '0.0.0.0' }]),
   ),
+  // datasets (issue 16 item 5)
+  ib(
+    'a dataset beside a prompt',
+    'spec.workload.dataset',
+    setAt('spec.workload.dataset', { configMapRef: { name: 'prompts', key: 'data.jsonl' }, format: 'jsonl' }),
+  ),
+  ib('a dataset beside prompts', 'spec.workload.dataset', (m) => {
+    setAt('spec.workload.prompt', undefined)(m);
+    setAt('spec.workload.prompts', ['a', 'b'])(m);
+    setAt('spec.workload.dataset', { configMapRef: { name: 'prompts', key: 'd.json' }, format: 'sharegpt' })(
+      m,
+    );
+  }),
+  ib('an unknown dataset format', 'spec.workload.dataset.format', (m) => {
+    setAt('spec.workload.prompt', undefined)(m);
+    setAt('spec.workload.dataset', { configMapRef: { name: 'prompts', key: 'd.csv' }, format: 'csv' })(m);
+  }),
+  ib('a dataset without its ConfigMap key', 'spec.workload.dataset.configMapRef.key', (m) => {
+    setAt('spec.workload.prompt', undefined)(m);
+    setAt('spec.workload.dataset', { configMapRef: { name: 'prompts' }, format: 'jsonl' })(m);
+  }),
+  ib('a dataset key with a slash', 'spec.workload.dataset.configMapRef.key', (m) => {
+    setAt('spec.workload.prompt', undefined)(m);
+    setAt('spec.workload.dataset', { configMapRef: { name: 'prompts', key: 'a/b.json' }, format: 'jsonl' })(
+      m,
+    );
+  }),
   // sweeps, repeats and SLOs (issue 16): what the client service would refuse, refused at apply
   ib('a sweep with an open-loop workload', 'spec.workload.mode', (m) => {
     setAt('spec.workload.sweep', { levels: [{ clients: 1 }, { clients: 2 }] })(m);

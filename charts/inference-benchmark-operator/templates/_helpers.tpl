@@ -115,7 +115,9 @@ the per-namespace Roles (rbac.watchNamespaces), so both modes grant exactly the 
   verbs: ["create", "patch"]
 # One results ConfigMap per run (summary, samples, environment, log tails), read by `kubectl hpcbench`.
 # get/update replace an existing one. No delete: the garbage collector removes an owned one with its
-# benchmark, and a retained one (spec.retainResults) is the user's. Never listed or watched.
+# benchmark, and a retained one (spec.retainResults) is the user's. `get` also reads the ConfigMap a
+# benchmark names in spec.workload.dataset. Never listed or watched. With rbac.watchNamespaces this rule is
+# in each namespace's Role, so no ConfigMap elsewhere can be read.
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["create", "get", "update"]
