@@ -343,6 +343,11 @@ export const SLO_SPEC_RULES: DualRule<SloSpecView>[] = [
 // --- status --------------------------------------------------------------------------------------------------
 
 const nullableNumber = (description: string) => z.number().nullable().describe(description);
+/**
+ * A word of a known set, or null. Not an enum: the apiserver checks an enum before nullable, and refuses the
+ * null of a nullable enum whether or not null is listed among its values.
+ */
+const nullableWord = (description: string) => z.string().max(32).nullable().describe(description);
 
 export const StageLatency = z
   .object({
@@ -411,8 +416,8 @@ export const StageStatus = z
     goodput: nullableNumber('Good requests (meeting every spec.slo threshold) per second; null without slo.'),
     attainment: nullableNumber('Good requests / measured requests; null without slo.'),
     sloMet: z.boolean().nullable().describe('Whether the level meets spec.slo; null without slo.'),
-    sloMostViolated: SloMetricName.nullable().describe(
-      'The threshold that failed most; null when none failed.',
+    sloMostViolated: nullableWord(
+      'The threshold that failed most (ttftMs, tpotMs, itlMs or e2eMs); null when none failed.',
     ),
     errors: ErrorCounts,
     repeat: StageRepeatStats.nullable(),
@@ -450,7 +455,7 @@ export const SaturationStatus = z
       .int()
       .nullable()
       .describe('sweep.stopWhenSaturated stopped the sweep after this stage; null: it ran every level.'),
-    stopReason: z.enum(['saturated', 'slo']).nullable().describe('Why the sweep stopped early.'),
+    stopReason: nullableWord('Why the sweep stopped early: saturated or slo.'),
   })
   .describe('Where the sweep saturates, and the largest load that meets the SLO.');
 export type SaturationStatus = z.infer<typeof SaturationStatus>;

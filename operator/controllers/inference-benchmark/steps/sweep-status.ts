@@ -6,7 +6,7 @@ import {
   type InferenceBenchmarkSpec,
   SaturationStatus,
   SLO_METRIC_NAMES,
-  type SloMetricName,
+  SloMetricName,
   type SloSpec,
   StageStatus,
 } from '../../../../crds/index.js';
@@ -109,7 +109,9 @@ function percentileAt(
 /** Why a level missed the SLO, naming the threshold: `ttftMs p95 812 ms > 500 ms at stage 3 (8 clients)`. */
 export function describeMiss(stage: StageStatus, slo: SloSpec, file: StagesFileSlo | undefined): string {
   const where = `at stage ${stage.stage} (${describeLoad(stage)})`;
-  const metric = stage.sloMostViolated;
+  // status carries the metric as a plain string (see crds/benchmark-sweep.ts nullableWord).
+  const named = SloMetricName.safeParse(stage.sloMostViolated);
+  const metric = named.success ? named.data : null;
   if (slo.percentile !== undefined) {
     // The metric furthest over its threshold; when the stage named none (no request succeeded), the first.
     const metrics = metric ? [metric] : SLO_METRIC_NAMES.filter((m) => slo[m] !== undefined);
