@@ -152,6 +152,11 @@ describe('judgeSlo', () => {
     });
   });
 
+  it('takes the largest level by load, not by run order, when the levels are listed out of order', () => {
+    const verdict = judgeSlo(slo({ ttftMs: 500 }), parsedStages([passing(1, 8), passing(2, 2)]), undefined);
+    expect(verdict.message).toContain('stage 1 (8 clients)');
+  });
+
   it('names the failing threshold with its percentile from stages.json when every level missed', () => {
     const file: StagesFileSlo = {
       levels: [

@@ -167,7 +167,9 @@ export function judgeSlo(
   }
   const met = measured.filter((s) => s.sloMet === true);
   if (met.length > 0) {
-    const largest = met[met.length - 1] as StageStatus;
+    // By load, not by run order: levels may be listed in any order.
+    const loadOf = (s: StageStatus) => s.load.clients ?? s.load.ratePerSecond ?? 0;
+    const largest = met.reduce((a, b) => (loadOf(b) > loadOf(a) ? b : a));
     const of = measured.length > 1 ? ` (${met.length} of ${measured.length} levels; the largest)` : '';
     return { status: 'True', reason: ConditionReason.SLOMet, message: `met at ${describeMet(largest)}${of}` };
   }
