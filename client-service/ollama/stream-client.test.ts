@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionPool } from './connection-pool.js';
-import { createConnectionPool, StreamClient } from './stream-client.js';
+import { createConnectionPool, requestIdHeader, StreamClient } from './stream-client.js';
 
 /** A loopback server that writes exactly the bytes a case asks for, split into awkward chunks. */
 type Script = (res: ServerResponse) => void;
@@ -36,11 +36,11 @@ beforeAll(async () => {
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     req.on('end', () => {
-      seen.set(String(req.headers['x-request-id']), {
+      seen.set(String(req.headers['x-ibo-request-id']), {
         path: req.url ?? '',
         body: Buffer.concat(body).toString('utf8'),
       });
-      const script = scripts.get(String(req.headers['x-request-id']));
+      const script = scripts.get(String(req.headers['x-ibo-request-id']));
       if (script === undefined) {
         res.writeHead(404).end();
         return;
@@ -274,5 +274,19 @@ describe('StreamClient with protocol openai', () => {
     });
     expect(out).toMatchObject({ ok: false, errorKind: 'http_status', httpStatus: 400 });
     expect(out.errorMessage).toContain('max_tokens is too large');
+  });
+});
+
+describe('requestIdHeader', () => {
+  it("passes the request's own id to Ollama", () => {
+    expect(requestIdHeader('ollama', 'run-1-g1-7')).toBe('run-1-g1-7');
+    expect(requestIdHeader(undefined, 'run-1-g1-7')).toBe('run-1-g1-7');
+  });
+
+  it('gives OpenAI-compatible servers a UUID derived from it (llama-cpp-python refuses anything else)', () => {
+    const uuid = requestIdHeader('openai', 'run-1-g1-7');
+    expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(requestIdHeader('openai', 'run-1-g1-7')).toBe(uuid);
+    expect(requestIdHeader('openai', 'run-1-g1-8')).not.toBe(uuid);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { OpenAiApi } from '../api-schema.js';
 import { openAiAnswerReaders, openAiPath, openAiRequestBody } from '../openai/openai-answer-reader.js';
@@ -95,7 +96,7 @@ export class StreamClient {
           headers: {
             'content-type': 'application/json',
             // Unique per process: runs use `<runId>-<index>`, anything else gets a counter.
-            'x-request-id': req.requestId ?? `ibo-${process.pid}-${++requestCounter}`,
+            ...requestIdHeaders(req.protocol, req.requestId ?? `ibo-${process.pid}-${++requestCounter}`),
           },
           body: exchange.body,
         },
@@ -139,6 +140,27 @@ export async function answersOpenAiModels(
   const path = `${basePathOf(baseUrl)}/v1/models`;
   const answer = await requestText(pool, { method: 'GET', path }, AbortSignal.timeout(timeoutMs));
   return answer.status === 200;
+}
+
+/**
+ * The request's id, in headers: `x-ibo-request-id` always carries it as it is (what the project's own
+ * instruments match on), and `x-request-id` carries it for the server's logs. Ollama takes any text there;
+ * OpenAI-compatible servers may insist on a UUID: llama-cpp-python answers 400 to anything else
+ * (starlette-context validates it), and vLLM uses the header as its own request id. For them it is a UUID
+ * derived from the id (SHA-1, shaped as version 5), so a request can still be found in the server's log.
+ */
+export function requestIdHeaders(
+  protocol: GenerationRequest['protocol'],
+  id: string,
+): { 'x-ibo-request-id': string; 'x-request-id': string } {
+  return { 'x-ibo-request-id': id, 'x-request-id': requestIdHeader(protocol, id) };
+}
+
+export function requestIdHeader(protocol: GenerationRequest['protocol'], id: string): string {
+  if (protocol !== 'openai') return id;
+  const hex = createHash('sha1').update(id).digest('hex');
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export async function ollamaVersion(

@@ -274,7 +274,7 @@ export class SyntheticOllama {
     }
     if (req.method === 'POST' && (url.pathname === '/api/generate' || url.pathname === '/api/chat')) {
       const api = url.pathname === '/api/generate' ? 'generate' : 'chat';
-      const requestIdHeader = req.headers['x-request-id'];
+      const requestIdHeader = req.headers['x-ibo-request-id'] ?? req.headers['x-request-id'];
       const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : null;
       const body = GenerateBody.safeParse(safeJson(req.body));
       if (!body.success) {
@@ -295,7 +295,7 @@ export class SyntheticOllama {
       req.method === 'POST' &&
       (url.pathname === '/v1/completions' || url.pathname === '/v1/chat/completions')
     ) {
-      const requestIdHeader = req.headers['x-request-id'];
+      const requestIdHeader = req.headers['x-ibo-request-id'] ?? req.headers['x-request-id'];
       const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : null;
       const body = OpenAiBody.safeParse(safeJson(req.body));
       if (!body.success || body.data.stream !== true) {
