@@ -14,7 +14,12 @@ const ENTRIES = [
   { name: 'client-service', source: 'client-service/main.ts', out: 'dist/client-service.mjs' },
   { name: 'operator', source: 'operator/main.ts', out: 'dist/operator.mjs' },
   // The kubectl plugin: package.json's bin, and what the krew archive ships (kubectl-hpcbench/krew.yaml).
-  { name: 'kubectl-hpcbench', source: 'kubectl-hpcbench/cli/main.ts', out: 'dist/kubectl-hpcbench.mjs', executable: true },
+  {
+    name: 'kubectl-hpcbench',
+    source: 'kubectl-hpcbench/cli/main.ts',
+    out: 'dist/kubectl-hpcbench.mjs',
+    executable: true,
+  },
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ENTRIES.some((e) => e.name === w));

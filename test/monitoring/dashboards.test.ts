@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ollamaJobScript } from '../../slurm-bridge/engines/ollama/job-script.js';
 import type { Dashboard } from '../../slurm-bridge/monitoring/grafana/dashboard-model.js';
 import { shippedDashboards } from '../../slurm-bridge/monitoring/grafana/dashboards.js';
 import { CLIENT_METRICS } from '../../slurm-bridge/monitoring/grafana/inference-dashboard.js';
@@ -14,7 +15,6 @@ import {
 } from '../../slurm-bridge/monitoring/layout.js';
 import { clientServiceJobScript } from '../../slurm-bridge/scripts/client-service.js';
 import { monitoringJobScript } from '../../slurm-bridge/scripts/monitoring.js';
-import { ollamaJobScript } from '../../slurm-bridge/engines/ollama/job-script.js';
 import { shellQuote } from '../../slurm-bridge/shell/quote.js';
 import { requireHpc } from '../sandbox/description.js';
 import { cancelJobs, splitHostPort, submitJob, waitForJobState } from '../support/slurm.js';
