@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   try {
     console.log(`gemma3:270m, ${REQUESTS} requests per client, maxTokens ${MAX_TOKENS}, temperature 0`);
     console.log(
-      'engine     parallel  phase      out tok/s  client tok/s p50  TTFT p50 ms  e2e p50 ms  estimated',
+      'engine     parallel  phase      out tok/s  decode tok/s (1000/TPOT p50)  TTFT p50 ms  e2e p50 ms  estimated',
     );
     for (const engine of ['ollama', 'llamacpp'] as const) {
       for (const parallel of [1, 4]) {
