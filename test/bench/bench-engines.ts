@@ -8,7 +8,7 @@
  * Per run it prints the output tokens/s of the whole window, the per-request decode rate seen by the client
  * (1000 / TPOT p50: TPOT is defined for every engine, clientTps needs a usage count llama-cpp-python does
  * not send), TTFT p50 and e2e p50, and how many requests had their output tokens estimated from chunks.
- * Environment: IBO_BENCH_REQUESTS (per client, default 4), IBO_BENCH_MAX_TOKENS (default 64). Prints
+ * Environment: IBO_BENCH_ENGINES (default ollama,llamacpp), IBO_BENCH_REQUESTS (per client, default 4), IBO_BENCH_MAX_TOKENS (default 64). Prints
  * figures; asserts nothing.
  */
 import type { InferenceBenchmarkSpecInput } from '../../crds/index.js';
@@ -66,14 +66,19 @@ async function main(): Promise<void> {
   try {
     console.log(`gemma3:270m, ${REQUESTS} requests per client, maxTokens ${MAX_TOKENS}, temperature 0`);
     console.log(
-      'engine     parallel  phase      out tok/s  decode tok/s (1000/TPOT p50)  TTFT p50 ms  e2e p50 ms  estimated',
+      'engine     parallel  phase      out tok/s  decode tok/s (1000/TPOT p50)  TTFT p50 ms  e2e p50 ms  estimated  tokens/request',
     );
-    for (const engine of ['ollama', 'llamacpp'] as const) {
+    const engines = (process.env.IBO_BENCH_ENGINES ?? 'ollama,llamacpp').split(',') as (
+      | 'ollama'
+      | 'llamacpp'
+    )[];
+    for (const engine of engines) {
       for (const parallel of [1, 4]) {
         const object = await runOne(engine, parallel);
         const r = object.status?.results;
+        const perRequest = r && r.counts.succeeded > 0 ? r.tokens.output / r.counts.succeeded : null;
         console.log(
-          `${engine.padEnd(11)}${String(parallel).padStart(8)}  ${(object.status?.phase ?? '?').padEnd(10)}${fmt(r?.outputTokensPerSecond).padStart(10)}${fmt(r?.tpotMs.p50 ? 1000 / r.tpotMs.p50 : null).padStart(30)}${fmt(r?.ttftMs.p50, 0).padStart(13)}${fmt(r?.e2eMs.p50, 0).padStart(12)}${String(r?.tokens.estimatedOutputRequests ?? 'n/a').padStart(11)}`,
+          `${engine.padEnd(11)}${String(parallel).padStart(8)}  ${(object.status?.phase ?? '?').padEnd(10)}${fmt(r?.outputTokensPerSecond).padStart(10)}${fmt(r?.tpotMs.p50 ? 1000 / r.tpotMs.p50 : null).padStart(30)}${fmt(r?.ttftMs.p50, 0).padStart(13)}${fmt(r?.e2eMs.p50, 0).padStart(12)}${String(r?.tokens.estimatedOutputRequests ?? 'n/a').padStart(11)}${fmt(perRequest).padStart(14)}`,
         );
       }
     }
