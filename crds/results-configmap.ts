@@ -14,6 +14,9 @@ import { z } from 'zod';
  * - `samples.json`: how the per-request samples below were taken (SamplesIndex).
  * - `logs.json`: which job each log tail is from (LogsIndex).
  * - `server.log`, `client.log`: the last LOG_TAIL_BYTES of each job's log (stdout and stderr share one file).
+ * - `monitoring.log`: the same of the SlurmCluster's shared monitoring job (Prometheus, Pushgateway, Grafana),
+ *   read while this run goes and when it ends. Absent, with no `monitoring` in logs.json, when monitoring is off
+ *   for the run (spec.monitoring.enabled or the SlurmCluster's); the job outlives the run, so it is never final.
  *
  * binaryData, one array per metric, all three aligned (index i is the same request in each):
  * - `samples.ttftMs.f32`, `samples.tpotMs.f32`, `samples.e2eMs.f32`: IEEE 754 float32, little-endian, 4 bytes
@@ -37,7 +40,8 @@ export const LIVE_LOGS_INTERVAL_MS = 10_000;
 export const SAMPLE_METRICS = ['ttftMs', 'tpotMs', 'e2eMs'] as const;
 export type SampleMetric = (typeof SAMPLE_METRICS)[number];
 
-export const RESULTS_LOG_ROLES = ['server', 'client'] as const;
+/** The jobs whose log tails a results ConfigMap keeps: the run's two, and the cluster's monitoring job. */
+export const RESULTS_LOG_ROLES = ['server', 'client', 'monitoring'] as const;
 export type ResultsLogRole = (typeof RESULTS_LOG_ROLES)[number];
 
 export const ResultsKeys = {

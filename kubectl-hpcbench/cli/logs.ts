@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RESULTS_LOG_ROLES, type ResultsLogRole } from '../../crds/index.js';
+import {
+  BenchmarkConditionType,
+  ConditionReason,
+  RESULTS_LOG_ROLES,
+  type ResultsLogRole,
+} from '../../crds/index.js';
 import { benchmarkName, CliError, connect, type Kube, type KubeOptions } from './kube.js';
 import { loadResults, type RunResults } from './results-data.js';
 
@@ -36,6 +41,12 @@ export async function logsCommand(
   const kube = connect(options);
   const name = benchmarkName(target);
   let results = await loadResults(kube, name);
+  const off =
+    which === 'monitoring' && results.logs.monitoring === undefined ? monitoringOff(results) : undefined;
+  if (off)
+    throw new CliError(
+      `error: inferencebenchmark "${name}" ran without monitoring (${off}): it has no monitoring log`,
+    );
   if (!options.follow) {
     const text = results.logs[which];
     if (text === undefined)
@@ -58,7 +69,9 @@ export async function logsCommand(
       if (part.skipped > 0) write(`[... ${part.skipped} bytes of the log not kept between two reads ...]\n`);
       write(part.text);
       printed = Math.max(printed, info.bytes);
-      if (info.final && results.complete) return;
+      // The final store: the ConfigMap will not change any more. (The server and client jobs have ended by
+      // then; the shared monitoring job outlives the run, so its tail is never final.)
+      if (results.complete) return;
     }
     if (signal?.aborted) return;
     await sleep(FOLLOW_POLL_MS, undefined, signal ? { signal } : {}).catch(() => undefined);
@@ -77,6 +90,21 @@ async function reload(kube: Kube, name: string): Promise<RunResults | undefined>
     if (error instanceof CliError && error.message.includes('NotFound')) return undefined;
     throw error;
   }
+}
+
+/**
+ * Why a run has no monitoring log, when monitoring was off for it: the message of its MonitoringReady condition
+ * (reason Disabled names the switch: spec.monitoring.enabled or the SlurmCluster). Undefined otherwise.
+ */
+function monitoringOff(results: RunResults): string | undefined {
+  const condition = results.object?.status?.conditions?.find(
+    (c) => c.type === BenchmarkConditionType.MonitoringReady,
+  );
+  if (condition?.reason === ConditionReason.Disabled)
+    return condition.message || 'monitoring is switched off';
+  if (results.object?.spec.monitoring.enabled === false)
+    return 'monitoring is switched off by spec.monitoring.enabled';
+  return undefined;
 }
 
 function describe(results: RunResults, which: ResultsLogRole): string {

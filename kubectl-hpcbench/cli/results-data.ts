@@ -7,6 +7,7 @@ import {
   type InferenceBenchmark,
   LogsIndex,
   RESULTS_LABELS,
+  RESULTS_LOG_ROLES,
   ResultsKeys,
   type ResultsLogRole,
   SAMPLE_METRICS,
@@ -71,7 +72,7 @@ export function decodeResults(configMap: k8s.V1ConfigMap, object?: InferenceBenc
   const stages = z.object({ stages: z.array(StageSummary) }).safeParse(json(data[ResultsKeys.stages]));
   const stageBytes = binary[ResultsKeys.sampleStage];
   const logs: Partial<Record<ResultsLogRole, string>> = {};
-  for (const role of ['server', 'client'] as const) {
+  for (const role of RESULTS_LOG_ROLES) {
     const text = data[ResultsKeys.log(role)];
     if (text !== undefined) logs[role] = text;
   }

@@ -36,6 +36,15 @@ export function monitoringDir(workDir: string): string {
   return posix.join(workDir, 'monitoring');
 }
 
+/**
+ * The shared monitoring job's log: stdout and stderr in one file (Prometheus, Pushgateway and Grafana write to
+ * stderr), as the benchmark jobs keep theirs. `%j` is SLURM's job id in sbatch --output; pass the id to read it.
+ * A job submitted by an operator before this layout wrote `monitoring-<id>.out` and `monitoring-<id>.err`.
+ */
+export function monitoringLogPath(workDir: string, jobId = '%j'): string {
+  return posix.join(monitoringDir(workDir), 'logs', `monitoring-${jobId}.log`);
+}
+
 export function targetsDir(workDir: string): string {
   return posix.join(monitoringDir(workDir), 'targets');
 }

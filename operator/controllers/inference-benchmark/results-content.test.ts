@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   CONFIGMAP_LIMIT_BYTES,
   LOG_TAIL_BYTES,
+  LogsIndex,
   MAX_SAMPLES,
+  RESULTS_LOG_ROLES,
   ResultsKeys,
+  type ResultsLogRole,
   SAMPLE_METRICS,
   unpackFloat32,
 } from '../../../crds/index.js';
@@ -76,12 +79,12 @@ function bigLog(bytes: number): string {
   return line.repeat(Math.ceil(bytes / line.length));
 }
 
-function tail(role: 'server' | 'client', text: string): LogTail {
+function tail(role: ResultsLogRole, text: string): LogTail {
   return {
     role,
     text: tailBytes(text, LOG_TAIL_BYTES),
     info: {
-      jobId: role === 'server' ? '101' : '102',
+      jobId: { server: '101', client: '102', monitoring: '7' }[role],
       path: `/home/u/ibo/benchmarks/ns/b/r/${role}-101.log`,
       bytes: Buffer.byteLength(text),
       truncated: Buffer.byteLength(text) > LOG_TAIL_BYTES,
@@ -128,7 +131,11 @@ describe('the results ConfigMap of a run', () => {
           seed: sampler.seed,
         },
       },
-      logs: [tail('server', bigLog(5_000_000)), tail('client', bigLog(200_000))],
+      logs: [
+        tail('server', bigLog(5_000_000)),
+        tail('client', bigLog(200_000)),
+        tail('monitoring', bigLog(3_000_000)),
+      ],
     };
     const payload = buildResultsPayload(content);
     const base64Bytes = Object.values(payload.binaryData).reduce(
@@ -142,9 +149,11 @@ describe('the results ConfigMap of a run', () => {
     );
     expect(payload.bytes).toBeLessThan(CONFIGMAP_LIMIT_BYTES);
     expect(payload.trimmed).toEqual([]);
-    expect(Buffer.byteLength(payload.data[ResultsKeys.log('server')] ?? '')).toBeLessThanOrEqual(
-      LOG_TAIL_BYTES,
-    );
+    for (const role of RESULTS_LOG_ROLES) {
+      const kept = Buffer.byteLength(payload.data[ResultsKeys.log(role)] ?? '');
+      expect(kept, role).toBeLessThanOrEqual(LOG_TAIL_BYTES);
+      expect(kept, role).toBeGreaterThan(LOG_TAIL_BYTES - 200);
+    }
     const ttft = unpackFloat32(payload.binaryData[ResultsKeys.sample('ttftMs')] ?? new Uint8Array());
     expect(ttft).toHaveLength(MAX_SAMPLES);
     expect(ttft[0]).toBeCloseTo(rows[0]?.ttftMs ?? Number.NaN, 3);
@@ -247,6 +256,21 @@ describe('the results ConfigMap of a run', () => {
     expect(payload.trimmed).toContain('summary.json omitted (too large)');
     expect(payload.data[ResultsKeys.summary]).toContain('omitted');
     expect(Buffer.byteLength(payload.data[ResultsKeys.log('server')] ?? '')).toBeGreaterThan(60_000);
+  });
+
+  it("keeps the monitoring job's tail beside the run's two, and says which job and file it is from", () => {
+    const payload = buildResultsPayload({
+      environment: [],
+      logs: [tail('server', 'ollama\n'), tail('monitoring', bigLog(200_000))],
+    });
+    expect(payload.data[ResultsKeys.log('monitoring')]).toContain('[GIN]');
+    const index = LogsIndex.parse(JSON.parse(payload.data[ResultsKeys.logs] ?? '{}'));
+    expect(index.monitoring).toMatchObject({
+      jobId: '7',
+      truncated: true,
+      bytes: Buffer.byteLength(bigLog(200_000)),
+    });
+    expect(Object.keys(index)).toEqual(['server', 'monitoring']);
   });
 
   it('cuts a log tail at a line start', () => {

@@ -8,6 +8,7 @@ import {
   MAX_SAMPLES,
   packFloat32,
   RESULTS_FORMAT_VERSION,
+  RESULTS_LOG_ROLES,
   ResultsKeys,
   type ResultsLogRole,
   SAMPLE_METRICS,
@@ -20,9 +21,9 @@ import {
  *
  * The budget, against the apiserver's 1 MiB for data plus binaryData (CONFIGMAP_LIMIT_BYTES):
  * - samples: MAX_SAMPLES x 3 metrics x 4 bytes = 120,000 bytes, whatever the number of requests;
- * - log tails: 2 jobs x LOG_TAIL_BYTES = 131,072 bytes;
+ * - log tails: 3 jobs (server, client, monitoring) x LOG_TAIL_BYTES = 196,608 bytes;
  * - environment.json at most ENVIRONMENT_MAX_BYTES = 16,384; samples.json and logs.json a few hundred bytes;
- * - summary.json: today about 3 KB (one level); whatever is left (about 780 KB) for the per-level summaries
+ * - summary.json: today about 3 KB (one level); whatever is left (about 690 KB) for the per-level summaries
  *   a sweep will add. Above that it is written compact, then replaced by a note: it never pushes the rest out.
  * So a run of any size fits; `fitToLimit` still checks the total and shrinks the tails, then the sample,
  * should a future key grow.
@@ -248,7 +249,10 @@ export function buildResultsPayload(content: ResultsContent): ResultsPayload {
   const budget = CONFIGMAP_LIMIT_BYTES - SAFETY_MARGIN_BYTES;
   const trimmed: string[] = [];
   const fixedShare =
-    MAX_SAMPLES * (SAMPLE_METRICS.length * 4 + 1) + 2 * LOG_TAIL_BYTES + ENVIRONMENT_MAX_BYTES + 4 * 1024;
+    MAX_SAMPLES * (SAMPLE_METRICS.length * 4 + 1) +
+    RESULTS_LOG_ROLES.length * LOG_TAIL_BYTES +
+    ENVIRONMENT_MAX_BYTES +
+    4 * 1024;
   const documents = fitDocuments(
     [
       [ResultsKeys.summary, content.summary],

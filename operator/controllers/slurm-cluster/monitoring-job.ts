@@ -21,6 +21,7 @@ import {
   grafanaAdminPasswordFile,
   grafanaAdminUserFile,
   monitoringDir,
+  monitoringLogPath,
   scrapeTokenFile,
 } from '../../../slurm-bridge/monitoring/layout.js';
 import type { ClusterSession } from '../../cluster/types.js';
@@ -236,8 +237,8 @@ async function adoptOrSubmit(
       memGB: spec.monitoring.memGB,
       tag,
       workDir: dir,
-      output: posix.join(dir, 'logs', 'monitoring-%j.out'),
-      error: posix.join(dir, 'logs', 'monitoring-%j.err'),
+      // No --error: stderr joins stdout, so one tail holds both (the results ConfigMap keeps it per run).
+      output: monitoringLogPath(session.workDir),
     });
     return { jobId, adopted: false };
   } catch (error) {

@@ -8,13 +8,19 @@ import {
   WAITING_FOR_CLUSTER_MS,
 } from '../context.js';
 
+/** What switches monitoring off for this run (the spec, or its SlurmCluster), or undefined when it is on. */
+export function monitoringSwitchedOffBy(ctx: RunContext): string | undefined {
+  if (!ctx.spec.monitoring.enabled) return 'spec.monitoring.enabled';
+  const cluster = ctx.services.clusters.get(ctx.namespace, ctx.spec.clusterRef.name);
+  return (cluster?.spec?.monitoring?.enabled ?? true) ? undefined : 'the SlurmCluster';
+}
+
 /** MonitoringReady: the cluster's shared monitoring job answers, or monitoring is switched off (Disabled). */
 export async function ensureMonitoringReady(ctx: RunContext): Promise<StepOutcome> {
   const type = BenchmarkConditionType.MonitoringReady;
   const cluster = ctx.services.clusters.get(ctx.namespace, ctx.spec.clusterRef.name);
-  const clusterMonitoring = cluster?.spec?.monitoring?.enabled ?? true;
-  if (!ctx.spec.monitoring.enabled || !clusterMonitoring) {
-    const by = ctx.spec.monitoring.enabled ? 'the SlurmCluster' : 'spec.monitoring.enabled';
+  const by = monitoringSwitchedOffBy(ctx);
+  if (by) {
     ctx.draft.set(type, 'True', ConditionReason.Disabled, `monitoring is switched off by ${by}`);
     return undefined;
   }

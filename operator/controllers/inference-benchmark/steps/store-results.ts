@@ -17,6 +17,9 @@ import {
   SAMPLE_METRICS,
   type SamplesIndex,
 } from '../../../../crds/index.js';
+import { isTerminal } from '../../../../slurm-bridge/index.js';
+import { monitoringLogPath } from '../../../../slurm-bridge/monitoring/layout.js';
+import { parseJobState } from '../../../../slurm-bridge/slurm/states.js';
 import type { ClusterSession } from '../../../cluster/types.js';
 import { toKubeTime } from '../../../runtime/conditions.js';
 import { halt, type RunContext, SETTLED_CHECK_MS, type StepOutcome } from '../context.js';
@@ -31,6 +34,7 @@ import {
   seedOf,
 } from '../results-content.js';
 import { jobLogPath, type RunPaths, runPaths } from '../run-identity.js';
+import { monitoringSwitchedOffBy } from './monitoring.js';
 import { clusterLookup } from './resolve-session.js';
 
 /**
@@ -297,7 +301,52 @@ async function readTails(ctx: RunContext, session: ClusterSession, paths: RunPat
       tails.push({ role, text: '', info: { ...info, missing: errorText(error) } });
     }
   }
+  const monitoring = await readMonitoringTail(ctx, session, readAt);
+  if (monitoring) tails.push(monitoring);
   return tails;
+}
+
+/**
+ * The last LOG_TAIL_BYTES of the SlurmCluster's shared monitoring job's log, as it is when read (the job
+ * outlives the run, so the tail shows the stack during and just after it). None when monitoring is off for
+ * the run: `kubectl hpcbench logs --role monitoring` says so from the MonitoringReady condition.
+ */
+async function readMonitoringTail(
+  ctx: RunContext,
+  session: ClusterSession,
+  readAt: string,
+): Promise<LogTail | undefined> {
+  if (monitoringSwitchedOffBy(ctx)) return undefined;
+  const status = ctx.services.clusters.get(ctx.namespace, ctx.spec.clusterRef.name)?.status?.monitoring;
+  const jobId = status?.jobId;
+  const path = monitoringLogPath(session.workDir, jobId ?? '%j');
+  const info = {
+    jobId: jobId ?? '',
+    path,
+    bytes: 0,
+    truncated: false,
+    readAt,
+    final: status?.state !== undefined && isTerminal(parseJobState(status.state)),
+  };
+  const none = (missing: string): LogTail => ({ role: 'monitoring', text: '', info: { ...info, missing } });
+  if (!jobId) return none(`SlurmCluster ${ctx.spec.clusterRef.name} reports no monitoring job`);
+  // A job submitted before stdout and stderr shared one file has them apart: its stderr is the stack's log.
+  const candidates = [path, path.replace(/\.log$/, '.err')];
+  let sizes: Map<string, number>;
+  try {
+    sizes = new Map((await session.files.list(posix.dirname(path))).map((e) => [e.name, e.size]));
+  } catch (error) {
+    return none(errorText(error));
+  }
+  const found = candidates.find((candidate) => sizes.has(posix.basename(candidate)));
+  if (found === undefined) return none(`the monitoring job has not written ${path} yet`);
+  const bytes = sizes.get(posix.basename(found)) ?? 0;
+  const read = { ...info, path: found, bytes, truncated: bytes > LOG_TAIL_BYTES };
+  try {
+    return { role: 'monitoring', text: await session.files.tail(found, LOG_TAIL_BYTES), info: read };
+  } catch (error) {
+    return { role: 'monitoring', text: '', info: { ...read, missing: errorText(error) } };
+  }
 }
 
 /** What ran where, as far as the operator knows it today (DESIGN.md "Stages" plans status.environment). */
