@@ -22,13 +22,19 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-const ports = { apiserver: await freePort(), etcdClient: await freePort(), etcdPeer: await freePort() };
+const ports = {
+  apiserver: await freePort(),
+  etcdClient: await freePort(),
+  etcdPeer: await freePort(),
+  controllerManager: await freePort(),
+};
 const env = {
   ...process.env,
   IBO_SANDBOX_DIR: stateDir,
   IBO_KUBE_APISERVER_PORT: String(ports.apiserver),
   IBO_KUBE_ETCD_CLIENT_PORT: String(ports.etcdClient),
   IBO_KUBE_ETCD_PEER_PORT: String(ports.etcdPeer),
+  IBO_KUBE_CONTROLLER_MANAGER_PORT: String(ports.controllerManager),
 };
 
 async function kubeSh(...args: string[]): Promise<{ code: number; stdout: string }> {
@@ -38,7 +44,10 @@ async function kubeSh(...args: string[]): Promise<{ code: number; stdout: string
   );
 }
 
-function pidOf(name: 'etcd' | 'kube-apiserver'): number {
+type Daemon = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+const daemons: Daemon[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+
+function pidOf(name: Daemon): number {
   return Number(readFileSync(join(stateDir, 'kube', `${name}.pid`), 'utf8').trim());
 }
 
@@ -58,13 +67,14 @@ describe('kube.sh up, status and down on a private state folder', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it('up starts etcd and kube-apiserver on loopback and writes the description fragment', async () => {
+  it('up starts etcd, kube-apiserver and kube-controller-manager on loopback and writes the description fragment', async () => {
     expect((await kubeSh('up')).code).toBe(0);
     const fragment = KubeSandbox.parse(JSON.parse(readFileSync(join(stateDir, 'kube.json'), 'utf8')));
     expect(fragment.server).toBe(`https://127.0.0.1:${ports.apiserver}`);
     const status = await kubeSh('status');
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('kube-apiserver: ready');
+    expect(status.stdout).toContain('kube-controller-manager: healthy');
     for (const port of Object.values(ports)) {
       const { stdout } = await promisify(execFile)('ss', ['-Htln', `sport = :${port}`]);
       expect(
@@ -77,13 +87,13 @@ describe('kube.sh up, status and down on a private state folder', () => {
   });
 
   it('a second up keeps the running processes', async () => {
-    const before = [pidOf('etcd'), pidOf('kube-apiserver')];
+    const before = daemons.map(pidOf);
     expect((await kubeSh('up')).code).toBe(0);
-    expect([pidOf('etcd'), pidOf('kube-apiserver')]).toEqual(before);
+    expect(daemons.map(pidOf)).toEqual(before);
   });
 
-  it('down stops both processes by PID, and status then reports them down', async () => {
-    const pids = [pidOf('etcd'), pidOf('kube-apiserver')];
+  it('down stops every process by PID, and status then reports them down', async () => {
+    const pids = daemons.map(pidOf);
     expect((await kubeSh('down')).code).toBe(0);
     expect(pids.filter(isRunning)).toEqual([]);
     const status = await kubeSh('status');
