@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { RESULTS_LOG_ROLES } from '../../crds/results-configmap.js';
 import { COMPARE_ERROR_EXIT_CODE, compareCommand } from './compare.js';
+import { consoleCommand } from './console.js';
 import { grafanaCommand } from './grafana.js';
 import { CliError, type KubeOptions } from './kube.js';
 import { logsCommand } from './logs.js';
@@ -120,8 +122,11 @@ export function buildProgram(): Command {
       "Print the tail (64 KiB) of a job's log, kept in the results ConfigMap: no SSH needed, also after the jobs ended.",
     )
     .addOption(
-      new Option('--role <role>', 'Which job: server or client.')
-        .choices(['server', 'client'])
+      new Option(
+        '--role <role>',
+        "Which job: server, client, or monitoring (the cluster's shared Prometheus/Pushgateway/Grafana job).",
+      )
+        .choices([...RESULTS_LOG_ROLES])
         .default('server'),
     )
     .option(
@@ -145,6 +150,24 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  kubectl hpcbench grafana -n inference-benchmark-operator\n')
     .action(async (options: { port?: string; service?: string }, command: Command) => {
       await grafanaCommand({ ...globalOptions(command), ...options }, write, interruptSignal());
+    });
+
+  program
+    .command('console')
+    .description(
+      'A web console on 127.0.0.1 as your kubeconfig user: live list, new-benchmark wizard (server-side dry run), detail with report and logs, compare, Grafana. Runs until Ctrl-C.',
+    )
+    .option('--port <port>', 'Local port (0 picks a free one).', '8765')
+    .option(
+      '--grafana-namespace <namespace>',
+      "Where the Helm chart is installed: the console's Grafana link port-forwards its tunnel Service.",
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kubectl hpcbench console -n benchmarks\n  kubectl hpcbench console --grafana-namespace inference-benchmark-operator\n',
+    )
+    .action(async (options: { port?: string; grafanaNamespace?: string }, command: Command) => {
+      await consoleCommand({ ...globalOptions(command), ...options }, write, interruptSignal());
     });
 
   return program;

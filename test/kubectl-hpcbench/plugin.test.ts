@@ -25,6 +25,11 @@ import { waitFor } from '../support/wait.js';
  */
 
 const env = new E2eEnvironment(uniqueName('plugin'));
+/**
+ * Requests per run (2 clients). Enough for Mann-Whitney to see numParallel 1 queueing (TTFT roughly doubles)
+ * while the three runs, side by side on 2 cores, still end in about a minute.
+ */
+const REQUESTS = 24;
 const elsewhere = uniqueName('plugin-b');
 const pluginDir = mkdtempSync(join(tmpdir(), 'ibo-plugin-bin-'));
 const outDir = mkdtempSync(join(tmpdir(), 'ibo-plugin-out-'));
@@ -101,13 +106,15 @@ beforeAll(async () => {
   await env.startOperator();
   const workload = {
     clients: 2,
-    requestsPerClient: 4,
+    requestsPerClient: REQUESTS / 2,
     maxTokens: 8,
     prompt: 'Say hello in five words.',
     requestTimeoutSeconds: 120,
   };
   await env.apply(env.benchmarkManifest('base', { workload }));
   await env.apply(env.benchmarkManifest('again', { workload, retainResults: true }));
+  // The same recipe, deliberately slower: one request at a time for 2 clients, so each waits for the other.
+  await env.apply(env.benchmarkManifest('slow', { workload, server: { numParallel: 1 } }));
   const live = await env.waitForBenchmark(
     'base',
     'its live log tails',
@@ -141,6 +148,7 @@ beforeAll(async () => {
 
   await env.waitCondition('base', 'BenchmarkComplete', 900);
   await env.waitCondition('again', 'BenchmarkComplete', 900);
+  await env.waitCondition('slow', 'BenchmarkComplete', 900);
 }, E2E_TEST_TIMEOUT_MS * 2);
 
 afterAll(async () => {
@@ -173,7 +181,7 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
     const status = await storedStatus('base');
     const text = await ok(['results', 'ib/base', '-n', env.namespace]);
     expect(text).toContain('TTFT (ms)');
-    expect(text).toContain('8 (8 succeeded, 0 failed');
+    expect(text).toContain(`${REQUESTS} (${REQUESTS} succeeded, 0 failed`);
 
     const doc = JSON.parse(await ok(['results', 'ib/base', '-n', env.namespace, '-o', 'json'])) as {
       results: { counts: { requests: number }; ttftMs: { p50: number } };
@@ -187,9 +195,9 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
       recordsPath: string;
       configMap: string;
     };
-    expect(doc.results.counts.requests).toBe(8);
-    expect(doc.samples).toMatchObject({ count: 8, measured: 8, method: 'all' });
-    expect(doc.samples.ttftMs).toHaveLength(8);
+    expect(doc.results.counts.requests).toBe(REQUESTS);
+    expect(doc.samples).toMatchObject({ count: REQUESTS, measured: REQUESTS, method: 'all' });
+    expect(doc.samples.ttftMs).toHaveLength(REQUESTS);
     expect(doc.samples.ttftMs.every((v) => typeof v === 'number' && v > 0)).toBe(true);
     expect(doc.samples.e2eMs.every((v) => typeof v === 'number' && v > 0)).toBe(true);
     // The summary at full precision, not status' 3 decimals: the same figure within rounding.
@@ -197,13 +205,13 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
     // Its records path is in status, and the records are there on the cluster.
     expect(doc.recordsPath).toBe(status.resultsStore?.recordsPath);
     const lines = await remote(env.hpc.ssh, `wc -l < '${doc.recordsPath}'`);
-    expect(Number(lines.trim())).toBeGreaterThanOrEqual(8);
+    expect(Number(lines.trim())).toBeGreaterThanOrEqual(REQUESTS);
 
     const yaml = parseYaml(await ok(['results', 'ib/base', '-n', env.namespace, '-o', 'yaml'])) as typeof doc;
     expect(yaml.configMap).toBe(doc.configMap);
     const csv = (await ok(['results', 'ib/base', '-n', env.namespace, '-o', 'csv'])).trim().split('\n');
     expect(csv[0]).toBe('sample,ttftMs,tpotMs,e2eMs');
-    expect(csv).toHaveLength(9);
+    expect(csv).toHaveLength(REQUESTS + 1);
 
     const cm = JSON.parse(await env.kubectl(['get', 'configmap', doc.configMap, '-o', 'json'])) as {
       metadata: { labels: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
@@ -212,11 +220,13 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
     };
     expect(cm.metadata.labels[RESULTS_LABELS.benchmark]).toBe('base');
     expect(cm.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'InferenceBenchmark', name: 'base' });
-    expect(Buffer.from(cm.binaryData[ResultsKeys.sample('ttftMs')] ?? '', 'base64')).toHaveLength(8 * 4);
+    expect(Buffer.from(cm.binaryData[ResultsKeys.sample('ttftMs')] ?? '', 'base64')).toHaveLength(
+      REQUESTS * 4,
+    );
     const bytes =
       Object.values(cm.data).reduce((s, v) => s + Buffer.byteLength(v), 0) +
       Object.values(cm.binaryData).reduce((s, v) => s + Buffer.from(v, 'base64').length, 0);
-    console.log(`results ConfigMap of an 8-request run: ${bytes} bytes (sample cap ${MAX_SAMPLES})`);
+    console.log(`results ConfigMap of a ${REQUESTS}-request run: ${bytes} bytes (sample cap ${MAX_SAMPLES})`);
   });
 
   it('report: one self-contained HTML file with SVG charts', async () => {
@@ -239,13 +249,20 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
       await ok(['compare', 'ib/base', 'ib/again', '-n', env.namespace, '-o', 'json']),
     ) as {
       runs: string[];
-      rows: { metric: string; verdict: { tested: boolean; test?: string } }[];
+      rows: { metric: string; verdict: { tested: boolean; test?: string; significant?: boolean } }[];
     };
     expect(json.runs).toEqual(['base', 'again']);
-    expect(json.rows.find((r) => r.metric === 'ttftP50')?.verdict).toMatchObject({
-      tested: true,
-      test: 'mann-whitney',
-    });
+    // One verdict per latency (p50 and p99 share it): three tests, so each at 0.01 keeps the chance of a
+    // false alarm on identical runs under 3 % (Bonferroni). All three must be tested and not significant.
+    const strict = JSON.parse(
+      await ok(['compare', 'ib/base', 'ib/again', '-n', env.namespace, '-o', 'json', '--alpha', '0.01']),
+    ) as typeof json;
+    for (const metric of ['ttftP50', 'tpotP50', 'e2eP50'])
+      expect(strict.rows.find((r) => r.metric === metric)?.verdict, metric).toMatchObject({
+        tested: true,
+        test: 'mann-whitney',
+        significant: false,
+      });
     // A threshold no change can cross passes the gate; a bad one is an error (2), not a regression (1).
     expect(
       (
@@ -264,6 +281,42 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
       (await hpcbench(['compare', 'ib/base', 'ib/nothing', '-n', env.namespace, '--fail-if-regressed', '5']))
         .code,
     ).toBe(2);
+  });
+
+  it('compare finds the slower configuration (numParallel 1 for 2 clients): TTFT significantly higher, and the gate fails', async () => {
+    await storedStatus('slow');
+    const text = await ok(['compare', 'ib/base', 'ib/slow', '-n', env.namespace]);
+    console.log(text);
+    const json = JSON.parse(
+      await ok(['compare', 'ib/base', 'ib/slow', '-n', env.namespace, '-o', 'json']),
+    ) as {
+      rows: {
+        metric: string;
+        values: (number | null)[];
+        verdict: { tested: boolean; significant?: boolean; pValue?: number };
+      }[];
+    };
+    const ttft = json.rows.find((r) => r.metric === 'ttftP50');
+    expect(ttft?.verdict).toMatchObject({ tested: true, significant: true });
+    expect(ttft?.values[1] ?? 0).toBeGreaterThan(ttft?.values[0] ?? Number.POSITIVE_INFINITY);
+    const gate = await hpcbench([
+      'compare',
+      'ib/base',
+      'ib/slow',
+      '-n',
+      env.namespace,
+      '--fail-if-regressed',
+      '5',
+    ]);
+    expect(gate.code, gate.stderr).toBe(1);
+    expect(gate.stderr).toContain('regressed: TTFT');
+  });
+
+  it('logs --role monitoring of a run without monitoring: one clear line', async () => {
+    const run = await hpcbench(['logs', 'ib/base', '-n', env.namespace, '--role', 'monitoring']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/ran without monitoring \(monitoring is switched off by the SlurmCluster\)/);
   });
 
   it('logs -f followed the server log while the run went, and stopped by itself with the whole log once it ended', async () => {
@@ -357,7 +410,7 @@ describe('kubectl hpcbench after real runs on the sandbox', () => {
       results: { counts: { requests: number } };
     };
     expect(doc.configMap).toBe(kept);
-    expect(doc.results.counts.requests).toBe(8);
+    expect(doc.results.counts.requests).toBe(REQUESTS);
     expect(await ok(['logs', 'ib/again', '-n', env.namespace])).toMatch(/\[GIN\]|Listening on|ollama/i);
     const gone = await hpcbench(['results', 'ib/base', '-n', env.namespace]);
     expect(gone.code).toBe(1);
