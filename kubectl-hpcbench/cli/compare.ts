@@ -1,5 +1,11 @@
-import { compareRuns, regressed, renderComparisonJson, renderComparisonText } from '../compare/index.js';
-import { benchmarkName, CliError, connect, type KubeOptions } from './kube.js';
+import {
+  compareRuns,
+  type RunToCompare,
+  regressed,
+  renderComparisonJson,
+  renderComparisonText,
+} from '../compare/index.js';
+import { benchmarkName, CliError, connect, type Kube, type KubeOptions } from './kube.js';
 import { finite, loadResults } from './results-data.js';
 
 /** A regression beyond --fail-if-regressed exits 1 and an error 2, as `kubectl diff` does for differences. */
@@ -25,8 +31,21 @@ export async function compareCommand(
   const alpha = options.alpha === undefined ? 0.05 : Number(options.alpha);
   if (!(alpha > 0 && alpha < 1))
     throw new CliError(`error: --alpha must be between 0 and 1, got "${options.alpha}"`);
-  const kube = connect(options);
-  const runs = [];
+  const table = compareRuns(await runsToCompare(connect(options), targets), { alpha });
+  write(options.output === 'json' ? renderComparisonJson(table) : renderComparisonText(table));
+  if (threshold === undefined) return 0;
+  const found = regressed(table, threshold);
+  if (found.length === 0) return 0;
+  for (const r of found)
+    process.stderr.write(
+      `regressed: ${r.label} of ${r.run} ${r.deltaPercent > 0 ? '+' : ''}${r.deltaPercent.toFixed(1)}% (threshold ${threshold}%${r.tested ? ', significant' : ', untested'})\n`,
+    );
+  return REGRESSED_EXIT_CODE;
+}
+
+/** Each run's summary and per-request samples, read from its results ConfigMap (the console uses it too). */
+export async function runsToCompare(kube: Kube, targets: readonly string[]): Promise<RunToCompare[]> {
+  const runs: RunToCompare[] = [];
   for (const target of targets) {
     const name = benchmarkName(target);
     const results = await loadResults(kube, name);
@@ -42,14 +61,5 @@ export async function compareCommand(
       },
     });
   }
-  const table = compareRuns(runs, { alpha });
-  write(options.output === 'json' ? renderComparisonJson(table) : renderComparisonText(table));
-  if (threshold === undefined) return 0;
-  const found = regressed(table, threshold);
-  if (found.length === 0) return 0;
-  for (const r of found)
-    process.stderr.write(
-      `regressed: ${r.label} of ${r.run} ${r.deltaPercent > 0 ? '+' : ''}${r.deltaPercent.toFixed(1)}% (threshold ${threshold}%${r.tested ? ', significant' : ', untested'})\n`,
-    );
-  return REGRESSED_EXIT_CODE;
+  return runs;
 }

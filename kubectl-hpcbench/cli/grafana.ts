@@ -1,18 +1,18 @@
 import { createServer, type Server } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { CliError, connect, fromApiError, type KubeOptions } from './kube.js';
+import { CliError, connect, fromApiError, type Kube, type KubeOptions } from './kube.js';
 
 /** The chart's tunnel Services carry this label; the Grafana one's name ends in -grafana (templates/tunnel-services.yaml). */
 const TUNNEL_SELECTOR = 'app.kubernetes.io/component=tunnel';
 
-interface Target {
+export interface GrafanaTarget {
   service: string;
   pod: string;
   port: number;
 }
 
 /** The chart's Grafana Service in the namespace, a running Pod behind it, and the Pod's port. */
-async function findGrafana(kube: ReturnType<typeof connect>, serviceName?: string): Promise<Target> {
+export async function findGrafana(kube: Kube, serviceName?: string): Promise<GrafanaTarget> {
   const { core, namespace } = kube;
   let services: k8s.V1Service[];
   try {
@@ -54,6 +54,34 @@ async function findGrafana(kube: ReturnType<typeof connect>, serviceName?: strin
 }
 
 /**
+ * A listener on 127.0.0.1:PORT (0: any free port) whose connections go through the apiserver's
+ * pods/portforward to Grafana's Pod, as the kubeconfig's user.
+ */
+export async function forwardGrafana(
+  kube: Kube,
+  target: GrafanaTarget,
+  localPort: number,
+  onError: (error: CliError) => void,
+): Promise<Server> {
+  const forward = new k8s.PortForward(kube.config);
+  const server: Server = createServer((socket) => {
+    forward
+      .portForward(kube.namespace, target.pod, [target.port], socket, null, socket)
+      .catch((error: unknown) => {
+        onError(fromApiError(error, `pods "${target.pod}" portforward`));
+        socket.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(new CliError(`error: cannot listen on 127.0.0.1:${localPort}: ${error.message}`)),
+    );
+    server.listen(localPort, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+/**
  * `kubectl port-forward svc/<release>-grafana`: a local listener on 127.0.0.1 whose connections go through the
  * apiserver's pods/portforward to the tunnel Pod. Runs until interrupted.
  */
@@ -64,24 +92,12 @@ export async function grafanaCommand(
 ): Promise<void> {
   const kube = connect(options);
   const target = await findGrafana(kube, options.service);
-  const forward = new k8s.PortForward(kube.config);
   const localPort = options.port === undefined ? 3000 : Number(options.port);
   if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535)
     throw new CliError(`error: --port must be a port number, got "${options.port}"`);
-  const server: Server = createServer((socket) => {
-    forward
-      .portForward(kube.namespace, target.pod, [target.port], socket, null, socket)
-      .catch((error: unknown) => {
-        process.stderr.write(`${fromApiError(error, `pods "${target.pod}" portforward`).message}\n`);
-        socket.destroy();
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
-      reject(new CliError(`error: cannot listen on 127.0.0.1:${localPort}: ${error.message}`)),
-    );
-    server.listen(localPort, '127.0.0.1', () => resolve());
-  });
+  const server = await forwardGrafana(kube, target, localPort, (error) =>
+    process.stderr.write(`${error.message}\n`),
+  );
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : localPort;
   write(
