@@ -19,6 +19,8 @@ const ENTRIES = [
     source: 'kubectl-hpcbench/cli/main.ts',
     out: 'dist/kubectl-hpcbench.mjs',
     executable: true,
+    // The console's page script, built for the browser and carried inside the plugin as a string.
+    consoleApp: 'kubectl-hpcbench/console/web/main.ts',
   },
 ];
 const wanted = process.argv.slice(2);
@@ -39,6 +41,24 @@ const requireShim = [
   'const __dirname = __iboDirname(__filename);',
 ].join('\n');
 
+/** Same options as CONSOLE_APP_BUILD in kubectl-hpcbench/console/app-bundle.ts (the run-from-source path). */
+async function buildConsoleApp(source) {
+  const result = await build({
+    entryPoints: [join(root, source)],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const code = result.outputFiles[0]?.text ?? '';
+  console.log(`built ${source} for the browser (${(code.length / 1024).toFixed(0)} KiB, inside the plugin)`);
+  return code;
+}
+
 let built = 0;
 for (const entry of ENTRIES) {
   if (wanted.length > 0 && !wanted.includes(entry.name)) continue;
@@ -47,8 +67,12 @@ for (const entry of ENTRIES) {
     console.log(`skip ${entry.out}: ${entry.source} does not exist`);
     continue;
   }
+  const define = entry.consoleApp
+    ? { __HPCBENCH_CONSOLE_JS__: JSON.stringify(await buildConsoleApp(entry.consoleApp)) }
+    : {};
   const result = await build({
     entryPoints: [source],
+    define,
     outfile: join(root, entry.out),
     bundle: true,
     platform: 'node',
@@ -63,7 +87,8 @@ for (const entry of ENTRIES) {
     legalComments: 'eof',
     banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     // Optional native addons that their packages fall back from (ssh2's cpu-features / sshcrypto).
-    external: ['cpu-features', '*.node'],
+    // esbuild: only the console's run-from-source path imports it, never reached in a bundle (define above).
+    external: ['cpu-features', '*.node', 'esbuild'],
     logLevel: 'warning',
     metafile: true,
   });
