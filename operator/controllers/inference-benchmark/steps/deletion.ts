@@ -26,6 +26,14 @@ export async function handleDeletion(
     ? services.registry.lookup(clusterKey(key.namespace, clusterName))
     : { ok: false, reason: 'ClusterNotFound', message: 'spec.clusterRef.name is not set' };
   if (!lookup.ok) {
+    // Admission is written to status before anything is submitted, and every job is recorded in status, so a
+    // benchmark with neither never had a job: there is nothing to cancel, and nothing to wait for.
+    if (!forced && neverSubmitted(object)) {
+      log.info({ reason: lookup.reason }, 'benchmark deleted: it never submitted a job, nothing to cancel');
+      await services.finalizers.remove(object);
+      forgetBenchmark(services, object);
+      return undefined;
+    }
     if (forced) {
       log.warn({ reason: lookup.reason }, 'force-delete: removing the finalizer without cancelling jobs');
       await services.events.record(
@@ -65,6 +73,10 @@ export async function handleDeletion(
   await services.finalizers.remove(object);
   forgetBenchmark(services, object);
   return undefined;
+}
+
+function neverSubmitted(object: BenchmarkObject): boolean {
+  return object.status?.admission === undefined && (object.status?.slurmJobs?.length ?? 0) === 0;
 }
 
 /** Every run of the benchmark (`<uid>-g<generation>`) leaves this process's memory. */
