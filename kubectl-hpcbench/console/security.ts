@@ -10,7 +10,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
  *   any other page's fetch ask a CORS preflight that the console never answers.
  */
 
-export const COOKIE = 'hpcbench_console';
+/**
+ * The session cookie's name carries the port: cookies are per host, not per port, so two consoles on one
+ * machine (two kubeconfigs, say) would otherwise overwrite each other's session.
+ */
+export function cookieName(port: number): string {
+  return `hpcbench_console_${port}`;
+}
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -23,16 +29,17 @@ export function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function cookieOf(header: string | undefined): string | undefined {
+export function cookieOf(header: string | undefined, port: number): string | undefined {
+  const name = cookieName(port);
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === COOKIE) return rest.join('=');
+    if (key === name) return rest.join('=');
   }
   return undefined;
 }
 
-export function sessionCookie(token: string): string {
-  return `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function sessionCookie(token: string, port: number): string {
+  return `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 /** The Host header a request to this listener may carry: 127.0.0.1:PORT or localhost:PORT. */

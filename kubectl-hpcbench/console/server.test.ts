@@ -27,7 +27,7 @@ function unreachableKube() {
 
 let running: RunningConsole;
 let base = '';
-const cookie = `hpcbench_console=${TOKEN}`;
+let cookie = '';
 
 beforeAll(async () => {
   running = await startConsole({
@@ -38,6 +38,7 @@ beforeAll(async () => {
     namespace: 'team-a',
   });
   base = `http://127.0.0.1:${running.port}`;
+  cookie = `hpcbench_console_${running.port}=${TOKEN}`;
 });
 afterAll(async () => {
   await running.close();
@@ -56,12 +57,17 @@ describe('the console server', () => {
   });
 
   it('refuses a wrong token and any request without the cookie, page and API alike', async () => {
+    // Another console's cookie (another port on this host) is not this one's.
+    expect((await fetch(`${base}/`, { headers: { cookie: `hpcbench_console_1=${TOKEN}` } })).status).toBe(
+      401,
+    );
     expect((await fetch(`${base}/?token=wrong`)).status).toBe(401);
     expect((await fetch(`${base}/`)).status).toBe(401);
     expect((await fetch(`${base}/api/context`)).status).toBe(401);
-    expect((await fetch(`${base}/app.js`, { headers: { cookie: 'hpcbench_console=nope' } })).status).toBe(
-      401,
-    );
+    expect(
+      (await fetch(`${base}/app.js`, { headers: { cookie: `hpcbench_console_${running.port}=nope` } }))
+        .status,
+    ).toBe(401);
   });
 
   it('serves the page with a CSP that allows nothing off the console', async () => {

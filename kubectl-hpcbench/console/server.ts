@@ -103,9 +103,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           .code(401)
           .type('text/plain')
           .send('this console link is not valid: use the URL it printed\n');
-      return reply.header('set-cookie', sessionCookie(token)).redirect('/');
+      return reply.header('set-cookie', sessionCookie(token, port)).redirect('/');
     }
-    if (!sameToken(cookieOf(request.headers.cookie), token))
+    if (!sameToken(cookieOf(request.headers.cookie, port), token))
       return reply
         .code(401)
         .type('text/plain')
