@@ -1,22 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFERENCE_BENCHMARK_PLURAL } from '../../crds/index.js';
-import { E2E_TEST_TIMEOUT_MS, E2eEnvironment, MODEL_FROM_SANDBOX, ROOT } from '../e2e/environment.js';
-import {
-  adminKubeConfig,
-  kubeConfigForToken,
-  mintServiceAccountToken,
-  uniqueName,
-  writeKubeConfigFile,
-} from '../support/kube.js';
+import { E2E_TEST_TIMEOUT_MS, E2eEnvironment, MODEL_FROM_SANDBOX } from '../e2e/environment.js';
+import { adminKubeConfig, uniqueName } from '../support/kube.js';
 import { kubectl, kubectlOk } from '../support/kube-cli.js';
 import { waitFor } from '../support/wait.js';
+import { benchmarkReader, InstalledPlugin } from './plugin-support.js';
 
 /**
  * `kubectl hpcbench console` as a person uses it: the plugin started through kubectl's plugin lookup, its
@@ -37,7 +31,7 @@ if (missing)
 
 const env = new E2eEnvironment(uniqueName('console'));
 const elsewhere = uniqueName('console-b');
-const pluginDir = mkdtempSync(join(tmpdir(), 'ibo-console-bin-'));
+let plugin: InstalledPlugin;
 const WORKLOAD = {
   clients: 2,
   requestsPerClient: 4,
@@ -56,14 +50,7 @@ const pageErrors: string[] = [];
 
 /** `kubectl hpcbench console --port 0` as KUBECONFIG's user; resolves to the URL it prints. */
 function startConsole(kubeconfig: string, namespace: string): Promise<string> {
-  const child = spawn(env.kube.kubectl, ['hpcbench', 'console', '--port', '0', '-n', namespace], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      PATH: `${pluginDir}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = plugin.spawn(['console', '--port', '0', '-n', namespace], kubeconfig);
   consoles.push(child);
   let stdout = '';
   let stderr = '';
@@ -120,37 +107,13 @@ beforeAll(async () => {
   if (missing) return;
   mkdirSync(OUTPUT, { recursive: true });
   await env.setUp({ monitoring: false });
-  copyFileSync(join(ROOT, 'dist', 'kubectl-hpcbench.mjs'), join(pluginDir, 'kubectl-hpcbench'));
-  chmodSync(join(pluginDir, 'kubectl-hpcbench'), 0o755);
+  plugin = new InstalledPlugin(env);
   await env.startOperator();
   await env.apply(env.benchmarkManifest('applied', { workload: WORKLOAD }));
 
   // A reader: may read benchmarks and results here, may create nothing, and sees nothing in `elsewhere`.
   await kubectlOk(['create', 'namespace', elsewhere]);
-  await env.apply({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: 'benchmark-reader', namespace: env.namespace },
-    rules: [
-      {
-        apiGroups: ['hpcbench.io'],
-        resources: ['inferencebenchmarks', 'slurmclusters'],
-        verbs: ['get', 'list', 'watch'],
-      },
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
-    ],
-  });
-  await env.apply({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: 'benchmark-reader', namespace: env.namespace },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'benchmark-reader' },
-    subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: env.namespace }],
-  });
-  const admin = adminKubeConfig(env.kube);
-  readerKubeconfig = writeKubeConfigFile(
-    kubeConfigForToken(admin, await mintServiceAccountToken(admin, env.namespace, 'reader'), 'reader'),
-  );
+  readerKubeconfig = await benchmarkReader(env, ['inferencebenchmarks', 'slurmclusters']);
 
   browser = await chromium.launch({ executablePath: CHROMIUM });
   context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
@@ -171,7 +134,7 @@ afterAll(async () => {
   await env.tearDown();
   await kubectl(['delete', 'namespace', elsewhere, '--wait=false']);
   if (readerKubeconfig) rmSync(dirname(readerKubeconfig), { recursive: true, force: true });
-  rmSync(pluginDir, { recursive: true, force: true });
+  plugin?.remove();
 });
 
 describe.skipIf(missing)('kubectl hpcbench console in chromium, on real runs on the sandbox', () => {
