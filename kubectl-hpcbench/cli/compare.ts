@@ -50,7 +50,11 @@ export async function runsToCompare(kube: Kube, targets: readonly string[]): Pro
     const name = benchmarkName(target);
     const results = await loadResults(kube, name);
     if (!results.summary)
-      throw new CliError(`error: inferencebenchmark "${name}" has no results yet: nothing to compare`);
+      throw new CliError(
+        `error: inferencebenchmark "${name}" has no results yet: nothing to compare`,
+        1,
+        'NotFound',
+      );
     runs.push({
       name,
       results: results.summary,

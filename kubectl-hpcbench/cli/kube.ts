@@ -20,6 +20,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** The apiserver's reason (NotFound, Forbidden, ...) when the error is its refusal or means the same. */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -85,7 +87,7 @@ export function fromApiError(error: unknown, what: string): CliError {
       body?.reason ??
       (error.code === 404 ? 'NotFound' : error.code === 403 ? 'Forbidden' : `HTTP ${error.code}`);
     const message = body?.message ?? `${what}: HTTP ${error.code}`;
-    return new CliError(`Error from server (${reason}): ${message}`);
+    return new CliError(`Error from server (${reason}): ${message}`, 1, reason);
   }
   if (error instanceof CliError) return error;
   return new CliError(`error: ${what}: ${messageOf(error)}`);
@@ -133,8 +135,7 @@ export async function getBenchmarkIfExists(
   try {
     return await getBenchmark(kube, name);
   } catch (error) {
-    if (error instanceof CliError && error.message.startsWith('Error from server (NotFound)'))
-      return undefined;
+    if (error instanceof CliError && error.reason === 'NotFound') return undefined;
     throw error;
   }
 }

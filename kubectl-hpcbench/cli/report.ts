@@ -97,7 +97,7 @@ export async function reportCommand(
   const name = benchmarkName(target);
   const results = await loadResults(kube, name);
   if (!results.summary)
-    throw new CliError(`error: inferencebenchmark "${name}" has no results yet: no report`);
+    throw new CliError(`error: inferencebenchmark "${name}" has no results yet: no report`, 1, 'NotFound');
   const html = await renderReport(reportInputOf(results));
   const file = options.output ?? `${name}-report.html`;
   if (file === '-') {

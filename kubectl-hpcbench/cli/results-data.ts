@@ -111,6 +111,8 @@ export async function loadResults(kube: Kube, name: string): Promise<RunResults>
     if (!retained)
       throw new CliError(
         `Error from server (NotFound): inferencebenchmarks.hpcbench.io "${name}" not found, and no results ConfigMap of it is left in namespace "${kube.namespace}"`,
+        1,
+        'NotFound',
       );
     return decodeResults(retained);
   }
@@ -119,6 +121,8 @@ export async function loadResults(kube: Kube, name: string): Promise<RunResults>
     const phase = object.status?.phase ?? 'Pending';
     throw new CliError(
       `error: inferencebenchmark "${name}" has no results ConfigMap yet (phase ${phase}); the operator writes it once the run's jobs run`,
+      1,
+      'NotFound',
     );
   }
   return decodeResults(await getConfigMap(kube, configMapName), object);

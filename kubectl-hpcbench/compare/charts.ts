@@ -1,4 +1,10 @@
-import { type ChartSpec, LATENCY_NAMES, type LatencyKey, renderChartSvg } from '../report/charts.js';
+import {
+  BASE_CHART_CONFIG,
+  type ChartSpec,
+  LATENCY_NAMES,
+  type LatencyKey,
+  renderChartSvg,
+} from '../report/charts.js';
 import type { RunToCompare } from './compare.js';
 
 /**
@@ -6,11 +12,7 @@ import type { RunToCompare } from './compare.js';
  * the same per-request samples the Mann-Whitney / Kruskal-Wallis verdicts use, and the runs' throughput.
  */
 
-const CONFIG = {
-  font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-  axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 600, gridColor: '#e8e8e8' },
-  view: { stroke: null },
-} as const;
+const CONFIG = { ...BASE_CHART_CONFIG, view: { stroke: null } } as const;
 
 export function runBoxplotChart(runs: readonly RunToCompare[], key: LatencyKey): ChartSpec {
   const withSamples = runs.filter((run) => (run.samples?.[key].length ?? 0) > 0);

@@ -1,5 +1,4 @@
 import * as k8s from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { inferenceBenchmarkCrd } from '../../crds/definitions.js';
 import {
   GROUP,
@@ -11,19 +10,12 @@ import {
   VERSION,
 } from '../../crds/index.js';
 import { CliError, type Kube } from '../cli/kube.js';
+import type { ApiRefusal } from './refusal.js';
 
 /**
  * What the console asks the apiserver, always as the user (their kubeconfig identity): the answer, or the
  * apiserver's refusal as it gave it (status code, reason, message and the causes naming each bad field).
  */
-
-export interface ApiRefusal {
-  status: number;
-  reason: string;
-  message: string;
-  /** Field-level causes of a 422 (`spec.workload.clients: Invalid value ...`). */
-  causes: { field?: string; message?: string }[];
-}
 
 export class ConsoleError extends Error {
   constructor(readonly refusal: ApiRefusal) {
@@ -36,6 +28,17 @@ interface StatusBody {
   reason?: string;
   details?: { causes?: { field?: string; message?: string }[] };
 }
+
+/** The HTTP status of the apiserver reasons the plugin's errors carry (metav1.StatusReason). */
+const STATUS_OF_REASON: Record<string, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Invalid: 422,
+};
 
 export function refusalOf(error: unknown, what: string): ApiRefusal {
   if (error instanceof ConsoleError) return error.refusal;
@@ -54,11 +57,10 @@ export function refusalOf(error: unknown, what: string): ApiRefusal {
     };
   }
   if (error instanceof CliError) {
-    const notFound = error.message.includes('(NotFound)') || error.message.includes('no results');
-    const forbidden = error.message.includes('(Forbidden)');
+    const reason = error.reason ?? 'BadRequest';
     return {
-      status: forbidden ? 403 : notFound ? 404 : 400,
-      reason: forbidden ? 'Forbidden' : notFound ? 'NotFound' : 'BadRequest',
+      status: STATUS_OF_REASON[reason] ?? 400,
+      reason,
       message: error.message.replace(/^error: /, ''),
       causes: [],
     };
@@ -97,13 +99,13 @@ export async function listObjects(
 /**
  * Creates an InferenceBenchmark, or with `dryRun` asks the apiserver to check it as `kubectl apply
  * --dry-run=server` does: the schema, every CEL rule and admission, with nothing stored. The answer is the
- * object as it would be stored (defaults filled in) and the YAML to commit to Git instead.
+ * object as it would be stored (defaults filled in); the page shows the YAML it sends.
  */
 export async function createBenchmark(
   kube: Kube,
   body: unknown,
   dryRun: boolean,
-): Promise<{ object: unknown; yaml: string }> {
+): Promise<{ object: unknown }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new ConsoleError({
       status: 400,
@@ -126,7 +128,7 @@ export async function createBenchmark(
       ...(dryRun ? { dryRun: 'All' } : {}),
       fieldManager: 'kubectl-hpcbench-console',
     });
-    return { object: created, yaml: stringify(object) };
+    return { object: created };
   } catch (error) {
     throw new ConsoleError(refusalOf(error, `inferencebenchmarks.${GROUP}`));
   }

@@ -24,9 +24,14 @@ const WIDTH = 400;
 const HEIGHT = 240;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
-const CONFIG = {
+/** Font and axes every chart shares, the report's and the comparison's (compare/charts.ts). */
+export const BASE_CHART_CONFIG = {
   font: FONT,
   axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 600, gridColor: '#e8e8e8' },
+} as const;
+
+const CONFIG = {
+  ...BASE_CHART_CONFIG,
   legend: {
     labelFontSize: 12,
     titleFontSize: 12,

@@ -1,14 +1,8 @@
+import type { ApiRefusal } from '../refusal.js';
 /** The console server's JSON API (../server.ts), as the page calls it. Writes carry the console's header. */
 
-export interface Refusal {
-  status: number;
-  reason: string;
-  message: string;
-  causes: { field?: string; message?: string }[];
-}
-
 export class ApiError extends Error {
-  constructor(readonly refusal: Refusal) {
+  constructor(readonly refusal: ApiRefusal) {
     super(refusal.message);
   }
 }
@@ -16,7 +10,7 @@ export class ApiError extends Error {
 async function answer<T>(response: Response): Promise<T> {
   const type = response.headers.get('content-type') ?? '';
   if (response.ok) return (type.includes('json') ? await response.json() : await response.text()) as T;
-  if (type.includes('json')) throw new ApiError((await response.json()) as Refusal);
+  if (type.includes('json')) throw new ApiError((await response.json()) as ApiRefusal);
   throw new ApiError({
     status: response.status,
     reason: response.statusText,

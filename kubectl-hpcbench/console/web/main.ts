@@ -1,4 +1,4 @@
-import { getJson } from './api.js';
+import { getJson, send } from './api.js';
 import { renderComparePage } from './compare-page.js';
 import { renderDetailPage } from './detail-page.js';
 import { h, replace } from './dom.js';
@@ -11,13 +11,6 @@ import { renderWizardPage } from './wizard-page.js';
  * The console's page: a hash router over four views (list, new, detail, compare) of one namespace, all fed by
  * one live event stream. Plain DOM (no framework): four small views, and nothing to download at view time.
  */
-
-declare global {
-  interface Window {
-    /** When each benchmark's phase was last drawn (performance.now()): the browser test reads it. */
-    hpcbenchDrawn?: Record<string, number>;
-  }
-}
 
 const app = document.getElementById('app') as HTMLElement;
 const namespaceInput = document.getElementById('namespace') as HTMLInputElement;
@@ -73,23 +66,9 @@ async function route(): Promise<void> {
       h('p', { class: 'refusal', role: 'alert' }, error instanceof Error ? error.message : String(error)),
     );
   }
-  // The browser test measures the time from a status change to the screen with this.
-  const stamp = () => {
-    const drawn: Record<string, number> = {};
-    for (const [name, object] of current.state.benchmarks)
-      drawn[`${name}/${object.status?.phase ?? ''}`] = performance.now();
-    window.hpcbenchDrawn = { ...window.hpcbenchDrawn, ...drawn };
-  };
-  const unstamp = current.subscribe(stamp);
-  const previous = leave;
-  leave = () => {
-    unstamp();
-    previous?.();
-  };
 }
 
 async function openGrafana(): Promise<void> {
-  const { send } = await import('./api.js');
   try {
     const { url } = await send<{ url: string }>('POST', '/api/grafana');
     replace(

@@ -76,35 +76,26 @@ export class LiveNamespace {
       this.state.connected = false;
       this.changed();
     });
-    this.source.addEventListener('snapshot', (event) => {
-      const { plural, items } = JSON.parse((event as MessageEvent<string>).data) as {
-        plural: Plural;
-        items: KubeObject[];
-      };
+    this.on<{ plural: Plural; items: KubeObject[] }>('snapshot', ({ plural, items }) => {
       const map = this.mapOf(plural);
       map.clear();
       for (const item of items) map.set(item.metadata.name, item);
       delete this.state.refusals[plural];
-      this.changed();
     });
-    this.source.addEventListener('change', (event) => {
-      const { plural, type, object } = JSON.parse((event as MessageEvent<string>).data) as {
-        plural: Plural;
-        type: string;
-        object: KubeObject;
-      };
+    this.on<{ plural: Plural; type: string; object: KubeObject }>('change', ({ plural, type, object }) => {
       const map = this.mapOf(plural);
       if (type === 'DELETED') map.delete(object.metadata.name);
       else map.set(object.metadata.name, object);
-      this.changed();
     });
-    this.source.addEventListener('refusal', (event) => {
-      const { plural, reason, message } = JSON.parse((event as MessageEvent<string>).data) as {
-        plural: Plural;
-        reason: string;
-        message: string;
-      };
+    this.on<{ plural: Plural; reason: string; message: string }>('refusal', ({ plural, reason, message }) => {
       this.state.refusals[plural] = `${reason}: ${message}`;
+    });
+  }
+
+  /** A server event's JSON data to `apply`, then one redraw. */
+  private on<T>(event: string, apply: (data: T) => void): void {
+    this.source.addEventListener(event, (message) => {
+      apply(JSON.parse((message as MessageEvent<string>).data) as T);
       this.changed();
     });
   }
